@@ -1,0 +1,13 @@
+"""surveymass: galaxy-cluster dynamical masses from the motions of their galaxies.
+
+The package follows the pipeline in docs/architecture.md: survey data or a simulated
+universe -> sky field -> projected phase space -> features -> interloper classifier ->
+M-sigma baseline -> mass posterior (Deep Sets + conditional spline flow).
+"""
+
+__version__ = "0.1.0"
+
+from surveymass.errors import SurveymassError  # noqa: E402
+from surveymass.phasespace import PhaseSpace, sky_to_phase_space  # noqa: E402
+
+__all__ = ["SurveymassError", "PhaseSpace", "sky_to_phase_space", "__version__"]

@@ -1,0 +1,5 @@
+import sys
+
+from surveymass.cli import main
+
+sys.exit(main())

@@ -1,0 +1,62 @@
+"""The ``surveymass`` command line: a thin layer over the Python API.
+
+Each sub-command lives in its own module and registers itself on :data:`app`; heavy
+imports (torch, astroquery) happen inside the commands so that start-up stays fast.
+User errors (:class:`~surveymass.errors.SurveymassError`) print a one-line message and
+exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from surveymass.errors import SurveymassError
+
+app = typer.Typer(
+    name="surveymass",
+    help="Weigh galaxy clusters from the motions of their galaxies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Command modules, imported for their registration side effect (order = help order).
+_COMMAND_MODULES = ["fetch"]
+
+
+def _register() -> None:
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"surveymass.cli.{name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``surveymass`` script; returns the exit status."""
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except SurveymassError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        return 2
+    except KeyboardInterrupt:
+        typer.secho("interrupted", err=True)
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

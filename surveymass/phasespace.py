@@ -1,0 +1,108 @@
+"""Sky to projected phase space: the one conversion used for real data and mocks alike.
+
+Conventions (docs/conventions.md):
+
+* projected positions are comoving h^-1 Mpc at the cluster redshift, from the exact
+  gnomonic (tangent-plane) projection about the cluster centre: x = xi D_M(z_cl),
+  y = eta D_M(z_cl), with xi towards increasing RA (east) and eta towards north;
+* line-of-sight velocities are rest-frame km/s, v_los = c (z - z_cl) / (1 + z_cl).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from astropy.cosmology import FLRW
+
+from surveymass.cosmology import C_KMS, transverse_comoving_distance
+from surveymass.errors import InputError
+
+
+@dataclass(frozen=True)
+class PhaseSpace:
+    """Projected phase-space coordinates of galaxies around a cluster.
+
+    x, y, r: comoving h^-1 Mpc in the tangent plane (x east, y north); v_los: km/s.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    r: np.ndarray
+    v_los: np.ndarray
+
+
+@dataclass(frozen=True)
+class Aperture:
+    """The cylinder in phase space that defines a cluster field.
+
+    r_max: projected radius [comoving h^-1 Mpc]; v_max: |v_los| limit [km/s];
+    min_galaxies: fewest galaxies a usable field holds. Defaults follow Ho et al. (2019)
+    and the Deep Sets paper (1.6 h^-1 Mpc, 2200 km/s, 10 galaxies).
+    """
+
+    r_max: float = 1.6
+    v_max: float = 2200.0
+    min_galaxies: int = 10
+
+    def __post_init__(self) -> None:
+        if not (self.r_max > 0 and self.v_max > 0 and self.min_galaxies >= 1):
+            raise InputError(f"invalid aperture {self}: r_max and v_max must be positive "
+                             "and min_galaxies at least 1")
+
+    def contains(self, ps: PhaseSpace) -> np.ndarray:
+        """Boolean mask of the galaxies inside the cylinder."""
+        return (ps.r < self.r_max) & (np.abs(ps.v_los) < self.v_max)
+
+
+def los_velocity(z: np.ndarray, z_cl: np.ndarray | float) -> np.ndarray:
+    """Rest-frame line-of-sight velocity [km/s] of redshift ``z`` relative to ``z_cl``."""
+    return C_KMS * (np.asarray(z, float) - z_cl) / (1.0 + np.asarray(z_cl, float))
+
+
+def tangent_plane(ra: np.ndarray, dec: np.ndarray, ra0: np.ndarray | float,
+                  dec0: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Gnomonic standard coordinates (xi, eta) [radians] of (ra, dec) about (ra0, dec0).
+
+    All angles in degrees; xi grows towards east (increasing RA), eta towards north.
+    Points 90 degrees or more from the centre have no gnomonic image and give NaN.
+    Valid across RA = 0/360 and near the poles (the formula uses only sines and cosines).
+    """
+    a, d = np.radians(ra), np.radians(dec)
+    a0, d0 = np.radians(ra0), np.radians(dec0)
+    cos_c = np.sin(d0) * np.sin(d) + np.cos(d0) * np.cos(d) * np.cos(a - a0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(cos_c > 0, 1.0 / cos_c, np.nan)
+    xi = np.cos(d) * np.sin(a - a0) * inv
+    eta = (np.cos(d0) * np.sin(d) - np.sin(d0) * np.cos(d) * np.cos(a - a0)) * inv
+    return xi, eta
+
+
+def _validated(name: str, values, lo: float, hi: float) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    bad = ~np.isfinite(arr) | (arr < lo) | (arr > hi)
+    if np.any(bad):
+        first = arr.ravel()[np.argmax(bad.ravel())]
+        raise InputError(f"{name} must be finite and within [{lo}, {hi}]; "
+                         f"{int(bad.sum())} value(s) are not (first: {first}). "
+                         "Drop or fix those rows before converting to phase space.")
+    return arr
+
+
+def sky_to_phase_space(ra, dec, z, ra_cl, dec_cl, z_cl, cosmology: FLRW) -> PhaseSpace:
+    """Projected phase space of galaxies (ra, dec [deg], z) about a cluster.
+
+    ``ra_cl, dec_cl, z_cl`` are scalars or arrays broadcastable to the galaxies (one
+    cluster per galaxy, for batches). Distances use ``cosmology``'s transverse comoving
+    distance at the cluster redshift, in h^-1 Mpc.
+    """
+    ra = _validated("ra", ra, -360.0, 720.0)
+    dec = _validated("dec", dec, -90.0, 90.0)
+    z = _validated("z", z, -0.1, 20.0)
+    ra_cl = _validated("cluster ra", ra_cl, -360.0, 720.0)
+    dec_cl = _validated("cluster dec", dec_cl, -90.0, 90.0)
+    z_cl = _validated("cluster redshift", z_cl, 1e-5, 20.0)
+    xi, eta = tangent_plane(ra, dec, ra_cl, dec_cl)
+    d_m = transverse_comoving_distance(cosmology, z_cl)
+    x, y = xi * d_m, eta * d_m
+    return PhaseSpace(x=x, y=y, r=np.hypot(x, y), v_los=los_velocity(z, z_cl))
