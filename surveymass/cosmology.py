@@ -7,8 +7,8 @@ h = 0.6774, sigma_8 = 0.8159, n_s = 0.9667).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from functools import lru_cache
 
 import astropy.units as u
 import numpy as np
@@ -105,14 +105,16 @@ class DistanceTable:
 
 def distance_table(cosmo: _astropy_cosmology.FLRW, z_max: float = 1.0) -> DistanceTable:
     """A :class:`DistanceTable` for ``cosmo`` up to ``z_max`` (cached per cosmology)."""
-    return _distance_table(cosmo, float(z_max))
+    key = (json.dumps(cosmology_to_dict(cosmo), sort_keys=True), float(z_max))
+    if key not in _DISTANCE_TABLES:
+        z = np.linspace(0.0, z_max, 4000)
+        d_c = cosmo.comoving_distance(z).to_value(u.Mpc) * cosmo.h
+        _DISTANCE_TABLES[key] = DistanceTable(z=z, d_c=d_c)
+    return _DISTANCE_TABLES[key]
 
 
-@lru_cache(maxsize=8)
-def _distance_table(cosmo: _astropy_cosmology.FLRW, z_max: float) -> DistanceTable:
-    z = np.linspace(0.0, z_max, 4000)
-    d_c = cosmo.comoving_distance(z).to_value(u.Mpc) * cosmo.h
-    return DistanceTable(z=z, d_c=d_c)
+# astropy cosmologies are not hashable; tables are cached by their JSON description.
+_DISTANCE_TABLES: dict[tuple[str, float], DistanceTable] = {}
 
 
 def transverse_comoving_distance(cosmo: _astropy_cosmology.FLRW, z: np.ndarray) -> np.ndarray:

@@ -1,0 +1,133 @@
+"""Cosmology serialisation and distance tables, survey configs, the universe store,
+atomic writes and the command-line error handling."""
+
+import json
+
+import numpy as np
+import pytest
+from astropy.cosmology import Planck15
+
+from surveymass.cosmology import (
+    cosmology_from_dict,
+    cosmology_to_dict,
+    distance_table,
+    same_cosmology,
+)
+from surveymass.errors import InputError
+from surveymass.provenance import atomic_path, provenance
+from surveymass.survey import SurveyConfig, load_survey
+from surveymass.universe.store import (
+    GALAXY_COLUMNS,
+    HALO_COLUMNS,
+    Universe,
+    UniverseFile,
+    UniverseWriter,
+    read_universe,
+    write_universe,
+)
+
+
+def test_cosmology_round_trips_through_json():
+    data = json.loads(json.dumps(cosmology_to_dict(Planck15)))
+    back = cosmology_from_dict(data)
+    assert same_cosmology(back, Planck15)
+    assert back.comoving_distance(0.1).value == pytest.approx(
+        Planck15.comoving_distance(0.1).value, rel=1e-10)
+
+
+def test_distance_table_inverts_and_matches_astropy():
+    table = distance_table(Planck15, z_max=0.3)
+    z = np.array([0.0231, 0.05, 0.1])
+    expected = Planck15.comoving_distance(z).value * Planck15.h
+    np.testing.assert_allclose(table.comoving_distance(z), expected, rtol=1e-6)
+    np.testing.assert_allclose(table.redshift(expected), z, rtol=1e-6)
+    # Coma: D_C(0.0231) = 68.8 h^-1 Mpc in Planck15
+    assert table.comoving_distance(0.0231) == pytest.approx(68.8, abs=0.2)
+
+
+def test_shipped_survey_is_the_sdss_legacy_main_sample():
+    survey = load_survey()
+    assert survey.mag_limit == 17.77 and survey.fibre_radius_arcsec == 55.0
+    assert survey.z_min < 0.0231 < survey.z_max  # Coma is inside the training range
+
+
+def test_survey_config_errors_name_the_problem(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nmag_limit = 17.77\nz_min = 0.1\nz_max = 0.05\n'
+                   'fibre_radius_arcsec = 55\ncollision_recovery = 0.3\n'
+                   'velocity_error_kms = 30\n')
+    with pytest.raises(InputError, match="z_min < z_max"):
+        load_survey(bad)
+    with pytest.raises(InputError, match=r"missing field\(s\) \['collision_recovery'"):
+        SurveyConfig.from_dict({"name": "x", "mag_limit": 17.0, "z_min": 0.01, "z_max": 0.1,
+                                "fibre_radius_arcsec": 55, "velocity_error_kms": 30})
+    with pytest.raises(InputError, match="shipped surveys"):
+        load_survey("no_such_survey")
+
+
+def tiny_universe(n_halos=3, sats_per_halo=2) -> Universe:
+    rng = np.random.default_rng(1)
+    halos = {name: rng.uniform(1, 9, n_halos).astype(dtype)
+             for name, (dtype, _, _) in HALO_COLUMNS.items()}
+    halos["halo_id"] = np.arange(n_halos) + 100
+    n_gal = n_halos * (1 + sats_per_halo)
+    galaxies = {name: rng.uniform(1, 9, n_gal).astype(dtype)
+                for name, (dtype, _, _) in GALAXY_COLUMNS.items()}
+    galaxies["galaxy_id"] = np.arange(n_gal)
+    galaxies["host_id"] = np.repeat(halos["halo_id"], 1 + sats_per_halo)
+    return Universe(cosmology=Planck15, redshift=0.07, box_size=10.0, halos=halos,
+                    galaxies=galaxies, config={"seed": 3})
+
+
+def test_universe_round_trip_and_chunked_reads(tmp_path):
+    universe = tiny_universe()
+    path = tmp_path / "u.h5"
+    write_universe(universe, path)
+    back = read_universe(path)
+    assert back.config == {"seed": 3} and back.box_size == 10.0
+    np.testing.assert_array_equal(back.galaxies["host_id"], universe.galaxies["host_id"])
+    with UniverseFile(path) as f:
+        chunks = list(f.iter_chunks("galaxies", ["galaxy_id"], chunk_size=4))
+    assert [len(c["galaxy_id"]) for c in chunks] == [4, 4, 1]
+
+
+def test_universe_with_orphan_satellites_is_rejected(tmp_path):
+    universe = tiny_universe()
+    universe.galaxies["host_id"][0] = 999
+    with pytest.raises(InputError, match="host halo that is not in the halo table"):
+        write_universe(universe, tmp_path / "u.h5")
+    assert not (tmp_path / "u.h5").exists()
+
+
+def test_failed_chunked_write_leaves_no_file(tmp_path):
+    path = tmp_path / "u.h5"
+    with pytest.raises(InputError, match="lacks column"):
+        with UniverseWriter(path, Planck15, 0.07, 10.0) as writer:
+            writer.append("halos", {"halo_id": np.arange(3)})
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_reading_a_foreign_hdf5_file_says_what_it_expected(tmp_path):
+    import h5py
+
+    path = tmp_path / "other.h5"
+    with h5py.File(path, "w") as f:
+        f["x"] = np.arange(3)
+    with pytest.raises(InputError, match="not a surveymass universe"):
+        UniverseFile(path)
+
+
+def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):
+    target = tmp_path / "result.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("crash while writing")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.txt"]
+
+
+def test_provenance_records_versions():
+    record = provenance(inputs=["a.fits"])
+    assert record["inputs"] == ["a.fits"] and "numpy" in record["versions"]
