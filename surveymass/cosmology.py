@@ -35,7 +35,7 @@ def cosmology_to_dict(cosmo: _astropy_cosmology.FLRW) -> dict:
     mapping = cosmo.to_format("mapping")
     out: dict = {"class": type(cosmo).__name__}
     for key, value in mapping.items():
-        if key in ("cosmology", "meta"):
+        if key in ("cosmology", "meta") or value is None:
             continue
         if isinstance(value, u.Quantity):
             value = value.value.tolist()
@@ -74,7 +74,8 @@ def colossus_cosmology(cosmo: _astropy_cosmology.FLRW, sigma8: float = DEFAULT_S
         "H0": cosmo.H0.value,
         "Om0": cosmo.Om0,
         "Ode0": cosmo.Ode0,
-        "Ob0": cosmo.Ob0 if cosmo.Ob0 is not None else 0.049,
+        # colossus' power spectrum needs baryons; a cosmology without them gets Planck15's
+        "Ob0": cosmo.Ob0 if cosmo.Ob0 else _astropy_cosmology.Planck15.Ob0,
         "sigma8": sigma8,
         "ns": ns,
         "Tcmb0": cosmo.Tcmb0.value,

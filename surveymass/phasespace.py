@@ -103,6 +103,8 @@ def sky_to_phase_space(ra, dec, z, ra_cl, dec_cl, z_cl, cosmology: FLRW) -> Phas
     dec_cl = _validated("cluster dec", dec_cl, -90.0, 90.0)
     z_cl = _validated("cluster redshift", z_cl, 1e-5, 20.0)
     xi, eta = tangent_plane(ra, dec, ra_cl, dec_cl)
-    d_m = transverse_comoving_distance(cosmology, z_cl)
+    # one distance integral per distinct cluster redshift, not per galaxy
+    z_unique, index = np.unique(z_cl, return_inverse=True)
+    d_m = transverse_comoving_distance(cosmology, z_unique)[index].reshape(z_cl.shape)
     x, y = xi * d_m, eta * d_m
     return PhaseSpace(x=x, y=y, r=np.hypot(x, y), v_los=los_velocity(z, z_cl))

@@ -35,6 +35,16 @@ def test_cosmology_round_trips_through_json():
         Planck15.comoving_distance(0.1).value, rel=1e-10)
 
 
+def test_cosmology_without_cmb_or_baryons_round_trips_and_reaches_colossus():
+    from astropy.cosmology import FlatLambdaCDM
+
+    from surveymass.cosmology import colossus_cosmology
+
+    bare = FlatLambdaCDM(H0=68.0, Om0=0.3)  # no Tcmb0, no m_nu, Ob0 = 0
+    assert same_cosmology(cosmology_from_dict(cosmology_to_dict(bare)), bare)
+    assert colossus_cosmology(bare).Om0 == pytest.approx(0.3)
+
+
 def test_distance_table_inverts_and_matches_astropy():
     table = distance_table(Planck15, z_max=0.3)
     z = np.array([0.0231, 0.05, 0.1])

@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 
 # Command modules, imported for their registration side effect (order = help order).
-_COMMAND_MODULES = ["fetch"]
+_COMMAND_MODULES = ["fetch", "infer", "universe", "mocks", "compare", "train", "evaluate"]
 
 
 def _register() -> None:

@@ -153,6 +153,10 @@ class UniverseWriter:
             ds.resize((start + len(values),))
             ds[start:] = values
 
+    def update_config(self, config: dict) -> None:
+        """Replace the recorded config (e.g. with counts known only after streaming)."""
+        self._file.attrs["config"] = json.dumps(config)
+
     def __exit__(self, exc_type, exc, tb) -> None:
         self._file.close()
         self._atomic.__exit__(exc_type, exc, tb)

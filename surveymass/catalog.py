@@ -1,0 +1,331 @@
+"""The sky catalogue (docs/architecture.md): reading, writing, column recognition, cleaning.
+
+This module is the one column map of surveymass: `fetch`, `infer` and users' own files all
+go through :func:`standardize`, which recognises the common spellings of position,
+redshift (or cz), redshift error, r magnitude and identifier columns.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from astropy.table import Table
+
+from surveymass.cosmology import C_KMS
+from surveymass.errors import InputError
+from surveymass.provenance import atomic_path, provenance
+from surveymass.registry import Cluster
+
+#: Extension that holds the galaxies in a catalogue FITS file.
+EXTNAME = "GALAXIES"
+
+#: Columns of the sky catalogue, in order, with units.
+COLUMNS = {"ra": "deg", "dec": "deg", "z": "", "z_err": "", "mag_r": "mag", "source": "",
+           "objid": ""}
+
+#: Accepted spellings (normalised: lower case, only letters and digits), first match wins.
+ALIASES = {
+    "ra": ["ra", "raj2000", "radeg", "radeg2000", "raicrs", "alpha", "raj2000deg"],
+    "dec": ["dec", "dej2000", "decj2000", "decdeg", "dedeg", "deicrs", "decicrs", "de",
+            "delta"],
+    "z": ["z", "redshift", "zgal", "zhelio", "zspec", "zobs", "zhel", "zbest"],
+    "cz": ["cz", "velocity", "vhelio", "vel", "czhelio"],
+    "z_err": ["zerr", "ez", "zerror", "sigmaz", "zsig", "redshifterr", "redshifterror"],
+    "cz_err": ["czerr", "ecz", "velerr", "evel", "verr", "ev", "evelocity", "velocityerr"],
+    "mag_r": ["magr", "rmag", "dereddenedr", "deredr", "petromagr", "modelmagr",
+              "cmodelmagr", "rpetro", "petror", "r"],
+    "objid": ["objid", "specobjid", "id", "objectname", "objname", "galaxyid", "galid"],
+    "source": ["source"],
+    "cluster_id": ["clusterid", "cluster", "clustername", "clid"],
+}
+
+#: Angular separation [arcsec] below which two spectra are taken as the same galaxy.
+REPEAT_ARCSEC = 1.0
+
+
+class CatalogWarning(UserWarning):
+    """Something in a catalogue was fixed or dropped; the message says what."""
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def find_columns(colnames: list[str]) -> dict[str, str]:
+    """Map sky-catalogue roles (ra, dec, z, cz, ...) to the matching columns of a table."""
+    by_norm: dict[str, str] = {}
+    for name in colnames:
+        by_norm.setdefault(_norm(name), name)
+    found = {}
+    for role, spellings in ALIASES.items():
+        for spelling in spellings:
+            if spelling in by_norm:
+                found[role] = by_norm[spelling]
+                break
+    return found
+
+
+def _numeric(table: Table, column: str, role: str) -> np.ndarray:
+    """Column values as floats (masked -> NaN); InputError when not numeric."""
+    col = table[column]
+    try:
+        values = np.ma.filled(np.ma.asarray(col, dtype=float), np.nan)
+    except (TypeError, ValueError):
+        raise InputError(f"column {column!r} (taken as {role}) is not numeric (first value "
+                         f"{col[0]!r}); give decimal numbers or rename the column") from None
+    return np.asarray(values, dtype=float)
+
+
+def _velocity_kms(table: Table, column: str, role: str) -> np.ndarray:
+    """A velocity column in km/s (its unit is used when it has one; else km/s assumed)."""
+    values = _numeric(table, column, role)
+    unit = table[column].unit
+    if unit is not None and str(unit) not in ("", "km/s", "km / s", "km/sec"):
+        import astropy.units as u
+
+        try:
+            values = (values * u.Unit(unit)).to_value(u.km / u.s)
+        except (ValueError, u.UnitConversionError):
+            raise InputError(f"column {column!r} has unit {unit!r}, not a velocity; "
+                             "give cz in km/s") from None
+    return values
+
+
+def _redshift(table: Table, cols: dict[str, str]) -> np.ndarray:
+    if "z" in cols:
+        z = _numeric(table, cols["z"], "redshift")
+        finite = z[np.isfinite(z)]
+        if finite.size and np.nanmax(finite) > 20:
+            raise InputError(f"column {cols['z']!r} holds values up to {np.max(finite):.4g}: "
+                             "that is not a redshift (velocities? magnitudes?). Rename it to "
+                             "'cz' if it is a velocity in km/s")
+        return z
+    return _velocity_kms(table, cols["cz"], "cz") / C_KMS
+
+
+def standardize(table: Table, source: str = "") -> Table:
+    """A sky-catalogue table (columns of :data:`COLUMNS`, plus ``cluster_id`` if present).
+
+    Recognises common spellings (see :data:`ALIASES`); cz/velocity columns (km/s) become
+    redshifts. Missing optional columns become NaN (z_err, mag_r), ``source`` (the
+    ``source`` argument) or '' (objid). Raises InputError listing what is missing.
+    """
+    cols = find_columns(table.colnames)
+    missing = [role for role in ("ra", "dec") if role not in cols]
+    if "z" not in cols and "cz" not in cols:
+        missing.append("z (or cz in km/s)")
+    if missing:
+        raise InputError(
+            f"the galaxy table lacks column(s) for {', '.join(missing)}; its columns are "
+            f"{table.colnames}. Accepted spellings: " + "; ".join(
+                f"{role}: {', '.join(ALIASES[role][:5])}" for role in ("ra", "dec", "z", "cz"))
+            + ". Rename the columns and try again")
+    n = len(table)
+    out = Table()
+    out["ra"] = _numeric(table, cols["ra"], "ra")
+    out["dec"] = _numeric(table, cols["dec"], "dec")
+    out["z"] = _redshift(table, cols)
+    if "z_err" in cols:
+        out["z_err"] = _numeric(table, cols["z_err"], "z_err")
+    elif "cz_err" in cols:
+        out["z_err"] = _velocity_kms(table, cols["cz_err"], "cz_err") / C_KMS
+    else:
+        out["z_err"] = np.full(n, np.nan)
+    out["mag_r"] = (_numeric(table, cols["mag_r"], "mag_r") if "mag_r" in cols
+                    else np.full(n, np.nan))
+    out["source"] = (np.char.strip(np.asarray(table[cols["source"]], dtype=str))
+                     if "source" in cols else np.full(n, source, dtype=f"U{max(len(source), 1)}"))
+    out["objid"] = (np.char.strip(np.asarray(table[cols["objid"]], dtype=str))
+                    if "objid" in cols else np.full(n, "", dtype="U1"))
+    if "cluster_id" in cols:
+        out["cluster_id"] = np.char.strip(np.asarray(table[cols["cluster_id"]], dtype=str))
+    for name, unit in COLUMNS.items():
+        out[name].unit = unit or None
+    out.meta["column_map"] = {role: col for role, col in cols.items()}
+    return out
+
+
+@dataclass(frozen=True)
+class CleaningReport:
+    """What :func:`clean_catalog` removed (row counts)."""
+
+    n_in: int
+    bad_position: int
+    bad_redshift: int
+    duplicate_rows: int
+    repeat_spectra: int
+    n_out: int
+
+    def summary(self) -> str:
+        return (f"{self.n_in} rows -> {self.n_out} galaxies: dropped {self.bad_position} "
+                f"without a valid position, {self.bad_redshift} without a positive redshift, "
+                f"{self.duplicate_rows} duplicated rows, merged {self.repeat_spectra} repeat "
+                f"spectra (same position within {REPEAT_ARCSEC:g} arcsec)")
+
+
+def clean_catalog(table: Table, repeat_arcsec: float = REPEAT_ARCSEC,
+                  ) -> tuple[Table, CleaningReport]:
+    """Drop unusable rows and merge repeat spectra of one galaxy; warns about each fix.
+
+    Drops rows whose position is NaN or out of range and rows whose redshift is NaN,
+    zero or negative (SDSS writes 0 for a failed redshift). Exact duplicated rows are
+    removed with a warning (they usually mean a file was concatenated twice). Spectra
+    closer than ``repeat_arcsec`` are one galaxy: the one with the smallest ``z_err`` is
+    kept (the first in file order when errors are equal or unknown), so the redshift and
+    magnitude of a kept row always come from one measurement. Works per ``cluster_id``
+    when that column is present. ``table`` must be :func:`standardize`-d.
+    """
+    n_in = len(table)
+    ok_pos = (np.isfinite(table["ra"]) & np.isfinite(table["dec"])
+              & (np.abs(table["dec"]) <= 90))
+    ok_z = np.isfinite(table["z"]) & (table["z"] > 0)
+    good = table[ok_pos & ok_z]
+    bad_pos, bad_z = int((~ok_pos).sum()), int((ok_pos & ~ok_z).sum())
+    if bad_pos:
+        warnings.warn(f"dropped {bad_pos} row(s) with a missing or invalid ra/dec",
+                      CatalogWarning, stacklevel=2)
+    if bad_z:
+        warnings.warn(f"dropped {bad_z} row(s) without a positive redshift (NaN, 0 or < 0)",
+                      CatalogWarning, stacklevel=2)
+    good, n_dup = _drop_duplicate_rows(good)
+    if n_dup:
+        warnings.warn(f"removed {n_dup} exactly duplicated row(s); check that the file was "
+                      "not concatenated twice", CatalogWarning, stacklevel=2)
+    good, n_repeat = _merge_repeats(good, repeat_arcsec)
+    report = CleaningReport(n_in, bad_pos, bad_z, n_dup, n_repeat, len(good))
+    good.meta["cleaning"] = report.summary()
+    return good, report
+
+
+def _drop_duplicate_rows(table: Table) -> tuple[Table, int]:
+    keys = [c for c in table.colnames if c in COLUMNS or c == "cluster_id"]
+    seen: set[tuple] = set()
+    keep = np.ones(len(table), bool)
+    for i, row in enumerate(zip(*(table[k].tolist() for k in keys))):
+        key = tuple("nan" if isinstance(v, float) and np.isnan(v) else v for v in row)
+        keep[i] = key not in seen
+        seen.add(key)
+    return table[keep], int((~keep).sum())
+
+
+def _merge_repeats(table: Table, repeat_arcsec: float) -> tuple[Table, int]:
+    """Keep one spectrum per position group (see :func:`clean_catalog`)."""
+    if len(table) < 2:
+        return table, 0
+    import astropy.units as u
+    from astropy.coordinates import SkyCoord, search_around_sky
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    coords = SkyCoord(np.asarray(table["ra"]) * u.deg, np.asarray(table["dec"]) * u.deg)
+    i, j, _, _ = search_around_sky(coords, coords, repeat_arcsec * u.arcsec)
+    if "cluster_id" in table.colnames:
+        same = np.asarray(table["cluster_id"])[i] == np.asarray(table["cluster_id"])[j]
+        i, j = i[same], j[same]
+    n = len(table)
+    _, group = connected_components(coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)))
+    z_err = np.nan_to_num(np.asarray(table["z_err"], float), nan=np.inf)
+    order = np.lexsort((np.arange(n), z_err, group))  # by group, then z_err, then file order
+    first = order[np.r_[True, group[order][1:] != group[order][:-1]]]
+    keep = np.sort(first)
+    return table[keep], n - len(keep)
+
+
+def write_catalog(table: Table, path: str | Path, cluster: Cluster | None,
+                  query_meta: dict | None = None, overwrite: bool = False) -> Path:
+    """Write a sky catalogue FITS file (extension GALAXIES) atomically.
+
+    ``query_meta`` holds header keywords (8 characters at most: RADIUS, VWINDOW, DR,
+    SOURCES, QTIME, N_SDSS, N_NED, FOOTCOV, ...). CL_* keywords record ``cluster``;
+    N_GAL, SMVERS and a PROVENAN JSON record are added. An existing file is replaced only
+    with ``overwrite``; a failed write leaves it untouched.
+    """
+    from astropy.io import fits
+
+    import surveymass
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise InputError(f"{path} exists; choose another output name or allow overwriting "
+                         "(--overwrite)")
+    out = standardize(table) if set(COLUMNS) - set(table.colnames) else table
+    out = Table(out, copy=True)
+    out.meta.clear()
+    header = {}
+    if cluster is not None:
+        header.update(CL_NAME=cluster.name, CL_RA=cluster.ra, CL_DEC=cluster.dec,
+                      CL_Z=cluster.z)
+    for key, value in (query_meta or {}).items():
+        if len(key) > 8:
+            raise ValueError(f"FITS keyword {key!r} is longer than 8 characters")
+        header[key] = value
+    header.update(N_GAL=len(out), SMVERS=surveymass.__version__)
+    record = provenance(cluster=None if cluster is None else cluster.__dict__,
+                        query=query_meta or {}, cleaning=table.meta.get("cleaning", ""))
+    hdu = fits.table_to_hdu(out)
+    hdu.name = EXTNAME
+    for key, value in header.items():
+        hdu.header[key] = value
+    hdu.header["PROVENAN"] = json.dumps(record, default=str)
+    with atomic_path(path) as tmp:
+        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(tmp)
+    return path
+
+
+def read_catalog(path: str | Path, source: str = "") -> tuple[Table, Cluster | None]:
+    """A galaxy table from FITS, ECSV, CSV or whitespace text, standardised.
+
+    ``source`` fills the source column when the file has none. Returns the table and the cluster recorded in its header (CL_NAME, CL_RA, CL_DEC,
+    CL_Z), or None when the file records none. Header keys stay in ``table.meta``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"catalogue {path} does not exist")
+    raw = _read_any(path)
+    if len(raw) == 0:
+        raise InputError(f"catalogue {path} holds no rows")
+    table = standardize(raw, source=source)
+    table.meta.update({k: v for k, v in raw.meta.items() if k not in ("comments",)})
+    return table, _header_cluster(raw.meta, path)
+
+
+def _read_any(path: Path) -> Table:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".fits", ".fit", ".fts") or path.name.lower().endswith(".fits.gz"):
+            from astropy.io import fits
+
+            with fits.open(path) as hdul:
+                names = [h.name for h in hdul]
+                hdu = EXTNAME if EXTNAME in names else next(
+                    (i for i, h in enumerate(hdul) if isinstance(h, fits.BinTableHDU)), None)
+            if hdu is None:
+                raise InputError(f"{path} holds no FITS binary table")
+            return Table.read(path, hdu=hdu)
+        if suffix == ".ecsv":
+            return Table.read(path, format="ascii.ecsv")
+        if suffix == ".csv":
+            return Table.read(path, format="ascii.csv", comment="#")
+        return Table.read(path, format="ascii", comment="#")
+    except InputError:
+        raise
+    except Exception as exc:  # any parser failure: say which file and what formats work
+        raise InputError(f"could not read {path} ({type(exc).__name__}: {exc}); give a FITS "
+                         "table, an ECSV or CSV file, or whitespace-separated text with a "
+                         "header line") from exc
+
+
+def _header_cluster(meta: dict, path: Path) -> Cluster | None:
+    keys = ("CL_RA", "CL_DEC", "CL_Z")
+    if not all(k in meta for k in keys):
+        return None
+    try:
+        return Cluster(str(meta.get("CL_NAME", path.stem)), float(meta["CL_RA"]),
+                       float(meta["CL_DEC"]), float(meta["CL_Z"]), source=str(path))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{path}: header cluster keywords are not numbers ({exc})") from exc

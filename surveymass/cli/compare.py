@@ -1,0 +1,38 @@
+"""``surveymass compare``: our masses against GalWeight, the literature table, or a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from surveymass.cli import app
+
+
+@app.command("compare")
+def compare_command(
+    results: Path = typer.Argument(..., help="results table (ECSV) from `surveymass infer`"),
+    against: str = typer.Option(..., "--against", help="galweight | literature | FILE "
+                                "(a table with name, ra, dec, z, log10 M200c and errors)"),
+    output: Path | None = typer.Option(None, "-o", "--output",
+                                       help="write the per-cluster comparison (ECSV)"),
+    plot: Path | None = typer.Option(None, "--plot", help="write the comparison figure"),
+    max_separation: float = typer.Option(1.0, "--max-sep",
+                                         help="match radius [comoving h^-1 Mpc]"),
+    max_dv: float = typer.Option(1500.0, "--max-dv", help="match velocity window [km/s]"),
+    refresh: bool = typer.Option(False, "--refresh", help="re-query VizieR, ignore the cache"),
+) -> None:
+    """Compare masses with GalWeight (GalWCat19), the shipped literature table, or FILE."""
+    from surveymass.inference.compare import MatchWindow, format_summary, run_compare
+
+    window = MatchWindow(max_separation=max_separation, max_dv=max_dv)
+    comparison, stats = run_compare(results, against, output=output, plot=plot,
+                                    window=window, refresh=refresh)
+    for row in comparison[:50]:  # the full list is in the -o table
+        typer.echo(f"{row['name']:>12s}  ours {row['log10_m200c_ours']:.2f} "
+                   f"+/- {row['sigma_ours']:.2f}  ref {row['log10_m200c_ref']:.2f} "
+                   f"-{row['ref_err_lo']:.2f}/+{row['ref_err_hi']:.2f}  "
+                   f"norm. diff {row['normalised_difference']:+.2f}  ({row['reference']})")
+    if len(comparison) > 50:
+        typer.echo(f"... {len(comparison) - 50} more pairs (see -o)")
+    typer.echo(format_summary(stats, against))

@@ -1,0 +1,32 @@
+"""``surveymass evaluate``: a bundle + a training-set split -> report (JSON, markdown, PNG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from surveymass.cli import app
+
+
+@app.command("evaluate")
+def evaluate(
+    bundle: str = typer.Argument(..., help="bundle folder or shipped bundle name"),
+    training_set: Path = typer.Argument(..., help="training-set folder with the test split"),
+    output: Path = typer.Option(..., "-o", "--output", help="report folder"),
+    split: str = typer.Option("test", "--split", help="test | test_natural | val | train"),
+    samples: int = typer.Option(1000, "--samples", help="posterior samples per field"),
+    seed: int = typer.Option(0, "--seed", help="seed of the posterior sampling"),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
+) -> None:
+    """Scatter, bias, coverage (HPD, TARP), Wojtak sigma_N/sigma_0 and membership metrics."""
+    from surveymass.models.bundle import load_bundle
+    from surveymass.models.evaluate import evaluate_bundle
+
+    report = evaluate_bundle(load_bundle(bundle), training_set, output, split, samples, seed,
+                             device, quiet)
+    s = report["summary"]
+    typer.echo(f"scatter {s['scatter_npe_dex']:.3f} dex (M-sigma {s['scatter_msigma_dex']:.3f}); "
+               f"coverage deviation HPD {s['coverage']['hpd_max_deviation']:.3f}, TARP "
+               f"{s['coverage']['tarp_max_deviation']:.3f}; report in {output}")

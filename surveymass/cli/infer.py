@@ -1,0 +1,79 @@
+"""``surveymass infer``: masses of real clusters from their galaxy catalogues."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import typer
+
+from surveymass.cli import app
+from surveymass.errors import InputError
+from surveymass.inference.infer import DEFAULT_OUTPUT
+
+
+@app.command("infer")
+def infer_command(
+    catalogs: list[Path] = typer.Argument(
+        ..., help="Galaxy catalogues: FITS from `surveymass fetch` (cluster in the header), "
+        "or any FITS/ECSV/CSV table with ra, dec, z (a cluster-id column of registry names "
+        "makes it a batch of clusters)."),
+    model: str | None = typer.Option(
+        None, "--model", help="Model bundle: a folder or a name in trained_models/ "
+        "(default: the shipped bundle)."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
+    samples: int = typer.Option(1000, "--samples", help="Posterior draws per cluster."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the posterior draws."),
+    output: Path = typer.Option(
+        Path(DEFAULT_OUTPUT), "-o", "--output",
+        help="Results table (ECSV); per-galaxy probabilities and posterior draws go to "
+        "<stem>_details.fits beside it."),
+    plots: Path | None = typer.Option(None, "--plots", help="Write one PNG per cluster here."),
+    ra: str | None = typer.Option(None, "--ra", help="Cluster RA (deg or 12:59:48) for a "
+                                  "catalogue without a cluster in its header."),
+    dec: str | None = typer.Option(None, "--dec", help="Cluster Dec (deg or +27:58:48)."),
+    z: float | None = typer.Option(None, "--z", help="Cluster redshift."),
+    name: str | None = typer.Option(None, "--name", help="Cluster name: resolved in the "
+                                    "registry (or NED) unless --ra/--dec/--z are given."),
+    survey: str | None = typer.Option(
+        None, "--survey", help="Survey the catalogue comes from; refused unless the bundle "
+        "was trained for it."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+) -> None:
+    """Weigh clusters: membership probabilities, velocity dispersion, M-sigma mass and
+    the posterior of log10 M200c (h^-1 Msun) for every cluster in CATALOGS."""
+    from surveymass.inference.infer import details_path, run_infer
+
+    result = run_infer(catalogs, model=model, output=output, n_samples=samples, seed=seed,
+                       device=device, cluster=_cluster(name, ra, dec, z), survey=survey,
+                       plots=plots, quiet=quiet)
+    for row in result.results[:50]:
+        typer.echo(_summary(row))
+    if len(result.results) > 50:
+        typer.echo(f"... {len(result.results) - 50} more clusters (see {output})")
+    typer.echo(f"results -> {output}; galaxies and posterior draws -> {details_path(output)}"
+               + (f"; plots -> {plots}/" if plots else ""))
+
+
+def _summary(row) -> str:
+    flags = f"  [{row['flags']}]" if row["flags"] else ""
+    if math.isnan(row["log10_m200c_median"]):
+        return f"{row['name']}: no mass ({row['n_galaxies']} galaxies){flags}"
+    return (f"{row['name']}: log10 M200c = {row['log10_m200c_median']:.2f} "
+            f"+{row['log10_m200c_p84'] - row['log10_m200c_median']:.2f} "
+            f"-{row['log10_m200c_median'] - row['log10_m200c_p16']:.2f} (h^-1 Msun) "
+            f"(M-sigma {row['log10_m200c_msigma']:.2f}, sigma_v "
+            f"{row['sigma_v'].value:.0f} km/s, {row['n_members']} members of "
+            f"{row['n_galaxies']} galaxies){flags}")
+
+
+def _cluster(name: str | None, ra: str | None, dec: str | None, z: float | None):
+    """The cluster given on the command line, or None (then the file must say)."""
+    from surveymass.registry import cluster_from_coordinates, resolve_cluster
+
+    given = [v is not None for v in (ra, dec, z)]
+    if any(given):
+        if not all(given):
+            raise InputError("--ra, --dec and --z go together: give all three")
+        return cluster_from_coordinates(ra, dec, z, name=name)
+    return resolve_cluster(name) if name is not None else None

@@ -1,0 +1,82 @@
+"""``surveymass mocks``: mock observations of a simulated universe, written as a training set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from surveymass.cli import app
+from surveymass.errors import InputError
+
+
+@app.command("mocks")
+def mocks(
+    universe: Path = typer.Option(
+        ..., "--universe", "-u", help="Universe HDF5 file (from 'surveymass universe' or a "
+        "reader of simulation outputs)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Training-set folder to write."),
+    survey: str = typer.Option(
+        "sdss_legacy", "--survey", help="Survey config: a shipped name or a TOML file."),
+    setup: str = typer.Option(
+        "cylindrical", "--setup", help="cylindrical (every galaxy in the aperture) or "
+        "idealised (members of the target halo only)."),
+    n_fields: int = typer.Option(
+        50_000, "--n-fields", help="Fields flat in mass over train + val + test."),
+    seed: int = typer.Option(0, "--seed", help="Master seed (same seed, same training set)."),
+    mass_min: float = typer.Option(13.5, "--mass-min", help="Lowest log10 M200c [h^-1 Msun]."),
+    mass_max: float = typer.Option(15.1, "--mass-max", help="Highest log10 M200c (15.1 fills "
+                                   "the default synthetic universe)."),
+    bin_width: float = typer.Option(0.1, "--bin-width", help="Mass bin width [dex] over "
+                                    "which the set is flat."),
+    max_los: int = typer.Option(200, "--max-los", help="Most lines of sight per halo."),
+    n_natural: Optional[int] = typer.Option(
+        None, "--n-natural", help="Fields of the natural-mass-function test split "
+        "(default: the size of the flat test split)."),
+    r_max: float = typer.Option(1.6, "--r-max", help="Aperture radius [comoving h^-1 Mpc]."),
+    v_max: float = typer.Option(2200.0, "--v-max", help="Aperture |v_los| limit [km/s]."),
+    min_galaxies: int = typer.Option(10, "--min-galaxies", help="Fewest galaxies per field."),
+    fibres: bool = typer.Option(True, "--fibres/--no-fibres",
+                                help="Apply the survey's fibre collisions."),
+    footprint: bool = typer.Option(False, "--footprint/--no-footprint",
+                                   help="Place clusters in, and cut galaxies to, the "
+                                   "survey's footprint map."),
+    workers: int = typer.Option(1, "--workers", help="Processes making fields (same result "
+                                "for any number)."),
+    overwrite: bool = typer.Option(False, "--overwrite",
+                                   help="Replace an existing training set in --output."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+) -> None:
+    """Make mock sky fields around the universe's halos as the survey would observe them,
+    and write a training set (train/val/test split by halo, plus test_natural)."""
+    import numpy as np
+
+    from surveymass.mocks.build import TrainingSetConfig, make_training_set
+    from surveymass.mocks.fields import MockConfig, check_window
+    from surveymass.mocks.lines_of_sight import MassBins, check_fillable
+    from surveymass.mocks.trainingset import MANIFEST
+    from surveymass.phasespace import Aperture
+    from surveymass.survey import load_survey
+    from surveymass.universe.store import UniverseFile
+
+    if (output / MANIFEST).exists() and not overwrite:
+        raise InputError(f"{output} already holds a training set; choose another -o/--output "
+                         "or pass --overwrite")
+    survey_config = load_survey(survey)
+    mock_config = MockConfig(setup=setup, aperture=Aperture(r_max, v_max, min_galaxies),
+                             fibre_collisions=fibres, footprint=footprint)
+    config = TrainingSetConfig(n_fields=n_fields, bins=MassBins(mass_min, mass_max, bin_width),
+                               max_los=max_los, n_natural=n_natural, seed=seed)
+    with UniverseFile(universe) as source:  # checks on the halos alone, before loading
+        check_window(survey_config, mock_config, source.cosmology, source.box_size)
+        check_fillable(np.log10(source.read("halos", ["m200c"])["m200c"]), config.bins,
+                       config.per_bin, config.max_los)
+        catalogue = source.load()
+    manifest = make_training_set(catalogue, survey_config, output, mock_config, config,
+                                 universe_path=universe, progress=not quiet, workers=workers)
+    counts = ", ".join(f"{name} {s['n_fields']}" for name, s in manifest["splits"].items())
+    typer.echo(f"wrote {output}: {counts} fields")
+    if manifest["shortfall_per_bin"]:
+        typer.secho(f"warning: mass bins short of fields (bin start: missing) "
+                    f"{manifest['shortfall_per_bin']}", fg=typer.colors.YELLOW, err=True)

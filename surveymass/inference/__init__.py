@@ -1,0 +1,1 @@
+"""Inference on real clusters (``infer``) and comparison with published masses (``compare``)."""

@@ -1,0 +1,380 @@
+"""``surveymass infer``: cluster masses from real galaxy catalogues with a trained bundle.
+
+Every step reuses the code the mocks and the training used, with the bundle's settings:
+
+1. read and clean the catalogue (:mod:`surveymass.catalog`, the one column map);
+2. keep the galaxies the bundle's survey would have observed (``mag_r <= mag_limit``,
+   the mocks' selection; unknown magnitudes are kept);
+3. sky to phase space with the bundle's cosmology (:func:`surveymass.phasespace.sky_to_phase_space`)
+   and the bundle's aperture cylinder;
+4. footprint coverage of the aperture (:func:`surveymass.masks.footprint.aperture_coverage`);
+5. membership probabilities, sigma of the members, M–sigma and the flow posterior
+   (:func:`surveymass.models.predict.predict`, batched on the device).
+
+Clusters the bundle cannot weigh get a result row with NaN masses and a flag saying why
+(see :data:`FLAGS`); clusters it can weigh but outside what it was trained on get their
+numbers and a flag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+from astropy.table import MaskedColumn, QTable, Table
+
+from surveymass.errors import InputError
+from surveymass.phasespace import PhaseSpace, sky_to_phase_space
+from surveymass.provenance import atomic_path, provenance
+from surveymass.registry import Cluster
+
+#: Default name of the results table.
+DEFAULT_OUTPUT = "surveymass_results.ecsv"
+#: Footprint coverage of the aperture below which a cluster is flagged as incomplete.
+INCOMPLETE_COVERAGE = 0.9
+#: A field feature (richness, depth) further than this many training standard deviations
+#: from the training mean is outside the training range.
+TRAINING_RANGE_SIGMA = 3.0
+#: Posterior percentiles reported in the results table, by column suffix.
+PERCENTILES = {"p025": 2.5, "p16": 16.0, "median": 50.0, "p84": 84.0, "p975": 97.5}
+
+#: Flags of a result row. Those in NO_MASS_FLAGS leave the masses NaN.
+FLAGS = {
+    "redshift_out_of_range": "cluster redshift outside the bundle survey's z_min..z_max",
+    "outside_footprint": "the aperture lies entirely outside the survey footprint",
+    "too_few_galaxies": "fewer galaxies in the aperture than the bundle's min_galaxies",
+    "incomplete_footprint": f"less than {INCOMPLETE_COVERAGE:.0%} of the aperture inside "
+                            "the footprint (galaxies are missing; the mass is biased low)",
+    "richness_out_of_range": "number of galaxies in the aperture outside the training range",
+    "depth_out_of_range": "limiting absolute magnitude outside the training range",
+}
+NO_MASS_FLAGS = ("redshift_out_of_range", "outside_footprint", "too_few_galaxies")
+#: Field features checked against the training range, with the flag they raise.
+RANGE_CHECKED_FEATURES = {"log10_n_galaxies": "richness_out_of_range",
+                          "mag_lim_abs": "depth_out_of_range"}
+
+
+@dataclass(frozen=True)
+class ClusterField:
+    """One cluster and the galaxies around it (a standardised, cleaned sky catalogue);
+    ``cleaning`` says what the cleaning dropped (recorded in the provenance)."""
+
+    cluster: Cluster
+    galaxies: Table
+    cleaning: str = ""
+
+
+@dataclass
+class InferenceResult:
+    """``results``: one row per cluster (the ECSV columns); ``galaxies``: every galaxy
+    with its phase-space position and membership probability; ``samples``: posterior
+    draws of log10 M200c [h^-1 Msun], (n_clusters, n_samples), NaN rows where no mass."""
+
+    results: QTable
+    galaxies: QTable
+    samples: np.ndarray
+
+
+# --- reading -------------------------------------------------------------------------
+
+def read_fields(paths: list[str | Path], cluster: Cluster | None = None) -> list[ClusterField]:
+    """The cluster fields in catalogue files.
+
+    A file either records its cluster in the header (as ``surveymass fetch`` writes it),
+    or gets ``cluster`` (from --ra/--dec/--z or --name), or has a cluster-id column whose
+    values are registry names: one field per id.
+    """
+    from surveymass.catalog import CatalogWarning, clean_catalog, read_catalog
+
+    fields = []
+    for path in paths:
+        table, header_cluster = read_catalog(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CatalogWarning)  # summarised in the meta
+            table, report = clean_catalog(table)
+        if report.n_out == 0:
+            raise InputError(f"{path}: no usable galaxies ({report.summary()}); the table "
+                             "needs rows with finite ra, dec and a positive redshift")
+        if "cluster_id" in table.colnames:
+            if cluster is not None:
+                raise InputError(f"{path} has a cluster-id column (a batch of clusters): "
+                                 "leave out --ra/--dec/--z and --name")
+            fields += _batch_fields(table, str(path), report.summary())
+            continue
+        chosen = cluster or header_cluster
+        if chosen is None:
+            raise InputError(f"{path} does not say which cluster it is around (no CL_RA, "
+                             "CL_DEC, CL_Z header keys): give --ra/--dec/--z or --name")
+        fields.append(ClusterField(chosen, table, report.summary()))
+    return fields
+
+
+def _batch_fields(table: Table, path: str, cleaning: str) -> list[ClusterField]:
+    """One field per cluster id, in file order; the ids are resolved in the shipped
+    registry (offline)."""
+    from surveymass.registry import resolve_cluster
+
+    names, first, inverse = np.unique(np.asarray(table["cluster_id"]).astype(str),
+                                      return_index=True, return_inverse=True)
+    rows = np.split(np.argsort(inverse, kind="stable"), np.cumsum(np.bincount(inverse))[:-1])
+    fields = []
+    for k in np.argsort(first):
+        try:
+            cluster = resolve_cluster(names[k], online=False)
+        except InputError as exc:
+            raise InputError(f"{path}: cluster id {names[k]!r} is not a registry cluster "
+                             f"({exc}); a batch table's cluster ids must be registry "
+                             "names") from None
+        fields.append(ClusterField(cluster, table[rows[k]], cleaning))
+    return fields
+
+
+# --- inference -----------------------------------------------------------------------
+
+def _phase_spaces(fields: list[ClusterField], cosmology, quiet: bool) -> list[PhaseSpace]:
+    """Each field's galaxies in phase space about its own cluster. One call per field:
+    astropy then integrates D_M once per cluster instead of once per galaxy."""
+    from tqdm.auto import tqdm
+
+    return [sky_to_phase_space(f.galaxies["ra"], f.galaxies["dec"], f.galaxies["z"],
+                               f.cluster.ra, f.cluster.dec, f.cluster.z, cosmology)
+            for f in tqdm(fields, desc="phase space", disable=quiet)]
+
+
+def _concatenate(spaces: list[PhaseSpace]) -> PhaseSpace:
+    return PhaseSpace(*(np.concatenate([getattr(ps, k) for ps in spaces])
+                        for k in ("x", "y", "r", "v_los")))
+
+
+def _coverage(bundle, ra, dec, z) -> np.ndarray:
+    """Footprint coverage of each aperture; NaN when the bundle's survey has no map."""
+    if bundle.survey.footprint_path is None:
+        return np.full(len(ra), np.nan)
+    from surveymass.masks.footprint import aperture_coverage  # healpy: slow to import
+
+    return np.atleast_1d(aperture_coverage(ra, dec, z, bundle.aperture.r_max,
+                                           bundle.cosmology, bundle.survey.footprint_path))
+
+
+def _sky_flags(bundle, z: np.ndarray, n_galaxies: np.ndarray,
+               coverage: np.ndarray) -> list[list[str]]:
+    """Flags known before running the networks."""
+    survey = bundle.survey
+    flags = [[] for _ in z]
+    for i in range(len(z)):
+        if not survey.z_min <= z[i] <= survey.z_max:
+            flags[i].append("redshift_out_of_range")
+        if coverage[i] == 0:
+            flags[i].append("outside_footprint")
+        elif coverage[i] < INCOMPLETE_COVERAGE:
+            flags[i].append("incomplete_footprint")
+        if n_galaxies[i] < bundle.aperture.min_galaxies:
+            flags[i].append("too_few_galaxies")
+    return flags
+
+
+def _range_flags(bundle, standardised_field_features: np.ndarray) -> list[list[str]]:
+    """Richness/depth flags from the normalised field features (units of training std)."""
+    from surveymass.models.features import FIELD_FEATURES
+
+    flags = [[] for _ in standardised_field_features]
+    for feature, flag in RANGE_CHECKED_FEATURES.items():
+        outside = np.abs(standardised_field_features[:, FIELD_FEATURES.index(feature)]) \
+            > TRAINING_RANGE_SIGMA
+        for i in np.flatnonzero(outside):
+            flags[i].append(flag)
+    return flags
+
+
+def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed: int = 0,
+                 device: str = "auto", quiet: bool = True) -> InferenceResult:
+    """Weigh every field with ``bundle`` (a :class:`~surveymass.models.bundle.Bundle`)."""
+    from surveymass.models.predict import fields_for_bundle, predict
+
+    if not fields:
+        raise InputError("no cluster fields to weigh")
+    if n_samples < 1:
+        raise InputError(f"--samples must be at least 1, got {n_samples}")
+    spaces = _phase_spaces(fields, bundle.cosmology, quiet)
+    mags = [np.asarray(f.galaxies["mag_r"], float) for f in fields]
+    observed = [~(m > bundle.survey.mag_limit) for m in mags]  # the mocks' cut; NaN kept
+    in_aperture = [o & bundle.aperture.contains(ps) for o, ps in zip(observed, spaces)]
+    n_galaxies = np.array([k.sum() for k in in_aperture])
+    ra, dec, z = (np.array([getattr(f.cluster, k) for f in fields]) for k in ("ra", "dec", "z"))
+    coverage = _coverage(bundle, ra, dec, z)
+    flags = _sky_flags(bundle, z, n_galaxies, coverage)
+    usable = np.array([not set(f) & set(NO_MASS_FLAGS) for f in flags])
+
+    n = len(fields)
+    n_members = np.zeros(n, int)
+    sigma, m_sigma = np.full(n, np.nan), np.full(n, np.nan)
+    samples = np.full((n, n_samples), np.nan, dtype=np.float32)
+    index = np.repeat(np.arange(n), [len(m) for m in mags])
+    in_aperture, ps = np.concatenate(in_aperture), _concatenate(spaces)
+    p_member = np.full(len(index), np.nan)
+    if usable.any():
+        keep = np.flatnonzero(usable)
+        observed_spaces = [PhaseSpace(*(getattr(spaces[i], k)[observed[i]]
+                                        for k in ("x", "y", "r", "v_los"))) for i in keep]
+        fieldset = fields_for_bundle(bundle, observed_spaces,
+                                     [mags[i][observed[i]] for i in keep], z[keep],
+                                     field_id=keep)
+        prediction = predict(bundle, fieldset, n_samples=n_samples, seed=seed,
+                             device=device, quiet=quiet)
+        n_members[keep] = prediction.n_members
+        sigma[keep], m_sigma[keep] = prediction.sigma, prediction.log10_m_sigma
+        samples[keep] = prediction.samples
+        # fields_for_bundle keeps the aperture's galaxies field by field, in file order
+        p_member[np.flatnonzero(in_aperture & usable[index])] = prediction.p_member
+        for i, extra in zip(keep, _range_flags(bundle, prediction.features.field)):
+            flags[i] += extra
+    results = _results_table(fields, n_galaxies, n_members, usable, sigma, m_sigma, samples,
+                             coverage, flags)
+    galaxies = _galaxy_table(fields, index, ps, in_aperture, p_member)
+    return InferenceResult(results, galaxies, samples)
+
+
+def _results_table(fields, n_galaxies, n_members, usable, sigma, m_sigma, samples, coverage,
+                   flags) -> QTable:
+    t = QTable()
+    t["name"] = [f.cluster.name for f in fields]
+    t["ra"] = [f.cluster.ra for f in fields] * u.deg
+    t["dec"] = [f.cluster.dec for f in fields] * u.deg
+    t["z"] = [f.cluster.z for f in fields]
+    t["n_galaxies"] = n_galaxies
+    t["n_members"] = MaskedColumn(n_members, mask=~usable)
+    t["sigma_v"] = sigma * u.km / u.s
+    t["log10_m200c_msigma"] = m_sigma
+    with warnings.catch_warnings():  # all-NaN rows of clusters without a mass
+        warnings.simplefilter("ignore", RuntimeWarning)
+        values = np.nanpercentile(samples, list(PERCENTILES.values()), axis=1)
+    for suffix, value in zip(PERCENTILES, values):
+        t[f"log10_m200c_{suffix}"] = value
+    t["footprint_coverage"] = coverage
+    t["flags"] = [",".join(f) for f in flags]
+    for name, text in _DESCRIPTIONS.items():
+        t[name].info.description = text
+    return t
+
+
+_DESCRIPTIONS = {
+    "name": "cluster name", "ra": "cluster centre right ascension (ICRS)",
+    "dec": "cluster centre declination (ICRS)", "z": "cluster redshift",
+    "n_galaxies": "galaxies in the aperture cylinder (brighter than the survey limit)",
+    "n_members": "galaxies with membership probability >= 0.5 (masked: not computed)",
+    "sigma_v": "velocity dispersion of the members (bundle's estimator)",
+    "log10_m200c_msigma": "log10 M200c [h^-1 Msun] from the bundle's M-sigma relation",
+    **{f"log10_m200c_{k}": f"posterior {v:g}th percentile of log10 M200c [h^-1 Msun]"
+       for k, v in PERCENTILES.items()},
+    "footprint_coverage": "completeness-weighted fraction of the aperture inside the survey "
+                          "footprint (NaN: the survey has no footprint map)",
+    "flags": "comma-separated flags (see the table meta 'flags')",
+}
+
+
+def _galaxy_table(fields, index, ps: PhaseSpace, in_aperture, p_member) -> QTable:
+    t = QTable()
+    t["row"] = index  # the cluster's row in the results table
+    t["cluster"] = np.array([f.cluster.name for f in fields])[index]
+    for name in ("ra", "dec", "z", "mag_r"):
+        t[name] = np.concatenate([np.asarray(f.galaxies[name], float) for f in fields])
+    t["ra"].unit = t["dec"].unit = u.deg
+    t["mag_r"].unit = u.mag
+    t["x"], t["y"], t["R"] = ps.x, ps.y, ps.r   # comoving h^-1 Mpc (astropy has no h unit)
+    t["v_los"] = ps.v_los * u.km / u.s
+    t["in_aperture"] = in_aperture
+    t["p_member"] = p_member
+    return t
+
+
+# --- writing -------------------------------------------------------------------------
+
+def details_path(output: str | Path) -> Path:
+    """The companion FITS file of a results table: ``<stem>_details.fits``."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}_details.fits")
+
+
+def _checked_output(output: str | Path) -> Path:
+    output = Path(output)
+    if output.suffix.lower() != ".ecsv":
+        raise InputError(f"the results table is ECSV: name it *.ecsv, not {output.name}")
+    return output
+
+
+def write_result(result: InferenceResult, output: str | Path, record: dict) -> tuple[Path, Path]:
+    """Write the results ECSV and its ``_details.fits`` companion (GALAXIES, POSTERIOR)."""
+    from astropy.io import fits
+
+    output = _checked_output(output)
+    table = result.results.copy()
+    table.meta.update(provenance=record, flags=FLAGS,
+                      units={"log10_m200c_*": "log10 M200c in h^-1 Msun",
+                             "x, y, R (details)": "comoving h^-1 Mpc"})
+    with atomic_path(output) as tmp:
+        table.write(tmp, format="ascii.ecsv")
+    galaxies = fits.table_to_hdu(Table(result.galaxies))
+    galaxies.name = "GALAXIES"
+    posterior = fits.table_to_hdu(Table({"name": result.results["name"],
+                                         "log10_m200c": result.samples}))
+    posterior.name = "POSTERIOR"
+    posterior.header["COMMENT"] = "posterior draws of log10 M200c [h^-1 Msun] per cluster"
+    primary = fits.PrimaryHDU()
+    primary.header["PROVENAN"] = json.dumps(record, default=str)
+    details = details_path(output)
+    with atomic_path(details) as tmp:
+        fits.HDUList([primary, galaxies, posterior]).writeto(tmp)
+    return output, details
+
+
+def card_sha256(model: str | Path) -> str:
+    """SHA-256 of a bundle's model card file (recorded with every result)."""
+    from surveymass.models.bundle import CARD, bundle_path
+
+    return hashlib.sha256((bundle_path(model) / CARD).read_bytes()).hexdigest()
+
+
+def check_survey(bundle, survey: str | None) -> None:
+    """Refuse a bundle trained for another survey than the catalogue's (``--survey``)."""
+    if survey is not None and survey != bundle.survey.name:
+        raise InputError(f"the catalogue comes from survey {survey!r} but the bundle "
+                         f"{bundle.name!r} was trained for {bundle.survey.name!r}: its "
+                         "depth, fibres and footprint differ. Use a bundle trained for "
+                         f"{survey!r} (surveymass mocks/train with that survey config)")
+
+
+def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
+              output: str | Path = DEFAULT_OUTPUT, n_samples: int = 1000, seed: int = 0,
+              device: str = "auto", cluster: Cluster | None = None,
+              survey: str | None = None, plots: str | Path | None = None,
+              quiet: bool = True) -> InferenceResult:
+    """Read ``catalogs``, weigh their clusters with bundle ``model`` (default: the shipped
+    one), write the results table and details file, and optionally the plots."""
+    from surveymass.models.bundle import DEFAULT_BUNDLE, load_bundle
+    from surveymass.models.training import resolve_device
+
+    _checked_output(output)
+    model = model or DEFAULT_BUNDLE
+    torch_device = resolve_device(device)
+    bundle = load_bundle(model, torch_device)
+    check_survey(bundle, survey)
+    fields = read_fields(catalogs, cluster)
+    result = infer_fields(fields, bundle, n_samples, seed, torch_device, quiet)
+    record = provenance(model={"name": bundle.name, "path": str(model),
+                               "card_sha256": card_sha256(model)},
+                        inputs=[str(p) for p in catalogs],
+                        cleaning={f.cluster.name: f.cleaning for f in fields},
+                        seed=seed, n_samples=n_samples,
+                        device=str(torch_device),
+                        cluster=None if cluster is None else cluster.__dict__)
+    write_result(result, output, record)
+    if plots is not None:
+        from surveymass.inference.plots import plot_clusters
+
+        plot_clusters(result, bundle, plots, quiet=quiet)
+    return result

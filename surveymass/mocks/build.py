@@ -1,0 +1,288 @@
+"""Build a training set: fields flat in log10 M200c, split by halo, plus a natural test split.
+
+Each mass bin is filled to the same number of *accepted* fields (those passing the
+richness cut): candidate (halo, line of sight) pairs are used in the order of
+:func:`~surveymass.mocks.lines_of_sight.candidate_order` (n_los proportional to
+1 / (dN/dlog10 M), at most ``max_los``) in rounds sized by the acceptance measured so far.
+A bin whose candidates run out stays short; the manifest records it.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+from astropy.table import Table
+from tqdm.auto import tqdm
+
+from surveymass.cosmology import cosmology_to_dict
+from surveymass.errors import InputError
+from surveymass.mocks.fields import FieldMaker, MockConfig, MockField
+from surveymass.mocks.lines_of_sight import (
+    HaloDirections,
+    MassBins,
+    candidate_order,
+    check_fillable,
+)
+from surveymass.mocks.trainingset import (
+    GALAXY_COLUMNS,
+    assign_splits,
+    summarize,
+    write_training_set,
+)
+from surveymass.photometry import absolute_magnitude_limit
+from surveymass.provenance import provenance
+from surveymass.survey import SurveyConfig
+from surveymass.universe.store import Universe
+
+_MAX_ROUNDS = 12
+#: Lines of sight per halo generated up front, as a multiple of the mean a bin needs.
+_FIRST_LOS_FACTOR = 8
+
+
+@dataclass(frozen=True)
+class TrainingSetConfig:
+    """Size and sampling of a training set.
+
+    n_fields: fields flat in mass over train + val + test; bins: the mass range and bins
+    [log10 h^-1 Msun]; max_los: cap on lines of sight per halo; fractions: (train, val,
+    test) share of the halos of each mass bin; n_natural: fields of the natural-mass-
+    function test split (default: as many as the flat test split); seed: master seed.
+    """
+
+    n_fields: int = 50_000
+    bins: MassBins = field(default_factory=MassBins)
+    max_los: int = 200
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    n_natural: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.n_fields < self.bins.n_bins:
+            raise InputError(f"n_fields={self.n_fields} is fewer than the {self.bins.n_bins} "
+                             "mass bins: ask for more fields or use wider bins")
+        if self.max_los < 1:
+            raise InputError(f"max_los must be at least 1, got {self.max_los}")
+        if self.n_natural is not None and self.n_natural < 0:
+            raise InputError(f"n_natural must be >= 0, got {self.n_natural}")
+
+    @property
+    def per_bin(self) -> int:
+        return math.ceil(self.n_fields / self.bins.n_bins)
+
+    def to_dict(self) -> dict:
+        return {"n_fields": self.n_fields, "per_bin": self.per_bin,
+                "log10_m200c_min": self.bins.log_min, "log10_m200c_max": self.bins.log_max,
+                "bin_width": self.bins.width, "max_los": self.max_los,
+                "fractions": list(self.fractions), "n_natural": self.n_natural,
+                "seed": self.seed}
+
+
+class _BinQueue:
+    """Candidate (halo row, line of sight) pairs of one mass bin, in order of use."""
+
+    def __init__(self, rows: np.ndarray, log_mass: np.ndarray, per_bin: int, max_los: int,
+                 seed: int):
+        self.rows, self.log_mass, self.max_los, self.seed = rows, log_mass, max_los, seed
+        self.stop = min(max_los, max(4, math.ceil(_FIRST_LOS_FACTOR * per_bin / len(rows))))
+        self.halo, self.los = candidate_order(log_mass, 0, self.stop, seed)
+        self.next = 0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.next >= len(self.halo) and self.stop >= self.max_los
+
+    def take(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next ``k`` (or fewer) pairs as (universe halo rows, line-of-sight indices)."""
+        if self.next >= len(self.halo) and self.stop < self.max_los:
+            self.halo, self.los = candidate_order(self.log_mass, self.stop, self.max_los,
+                                                  self.seed)
+            self.next, self.stop = 0, self.max_los
+        sl = slice(self.next, self.next + k)
+        self.next += k
+        return self.rows[self.halo[sl]], self.los[sl]
+
+
+class FieldRunner:
+    """Makes the fields of (halo row, line of sight) requests, here or in ``workers``
+    forked processes that share the maker's catalogue and trees (same results either way:
+    each field depends only on the seed, the halo and the line of sight)."""
+
+    def __init__(self, maker: FieldMaker, directions: HaloDirections, workers: int = 1):
+        if workers < 1:
+            raise InputError(f"workers must be at least 1, got {workers}")
+        self.maker, self.directions, self.workers = maker, directions, workers
+        self._pool = None
+
+    def __enter__(self) -> Self:
+        if self.workers > 1:
+            global _RUNNER
+            _RUNNER = self  # inherited by the forked workers
+            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool = None
+
+    def make(self, rows: np.ndarray, los: np.ndarray) -> list[MockField | None]:
+        halo_ids = self.maker.universe.halos["halo_id"]
+        return [self.maker.make(row, self.directions.direction(halo_ids[row], j), j)
+                for row, j in zip(rows.tolist(), los.tolist())]
+
+    def run(self, rows: np.ndarray, los: np.ndarray, bar) -> list[MockField | None]:
+        """Fields (None where the richness cut fails) for the requests, in order; ``bar``
+        advances by the accepted fields."""
+        chunks = [(rows[i:i + _CHUNK], los[i:i + _CHUNK]) for i in range(0, len(rows), _CHUNK)]
+        parts = (self._pool.imap(_run_chunk, chunks) if self._pool is not None
+                 else (self.make(*chunk) for chunk in chunks))
+        results: list[MockField | None] = []
+        for part in parts:
+            bar.update(sum(r is not None for r in part))
+            results.extend(part)
+        return results
+
+
+_RUNNER: FieldRunner | None = None
+_CHUNK = 64
+
+
+def _run_chunk(chunk: tuple[np.ndarray, np.ndarray]) -> list[MockField | None]:
+    return _RUNNER.make(*chunk)
+
+
+def flat_fields(runner: FieldRunner, config: TrainingSetConfig, bar) -> tuple[list[MockField],
+                                                                             dict]:
+    """Fields flat in mass (``config.per_bin`` per bin where the universe allows).
+
+    Returns the fields and, per short bin, the number of fields it lacks."""
+    log_mass = np.log10(runner.maker.universe.halos["m200c"])
+    which = config.bins.index(log_mass)
+    queues = {b: _BinQueue(np.flatnonzero(which == b), log_mass[which == b], config.per_bin,
+                           config.max_los, config.seed + 7919 * b)
+              for b in range(config.bins.n_bins)}
+    accepted: dict[int, list[MockField]] = {b: [] for b in queues}
+    tried = dict.fromkeys(queues, 0)
+    start = bar.n
+    for _ in range(_MAX_ROUNDS):
+        active = [b for b in queues
+                  if len(accepted[b]) < config.per_bin and not queues[b].exhausted]
+        if not active:
+            break
+        requests = {}
+        for b in active:
+            short = config.per_bin - len(accepted[b])
+            rate = max(len(accepted[b]) / tried[b], 0.02) if tried[b] else 1.0
+            requests[b] = queues[b].take(math.ceil(1.1 * short / rate) + 1)
+        results = runner.run(np.concatenate([r for r, _ in requests.values()]),
+                             np.concatenate([j for _, j in requests.values()]), bar)
+        offset = 0
+        for b, (rows, _) in requests.items():
+            mine = results[offset:offset + len(rows)]
+            offset += len(rows)
+            tried[b] += len(mine)
+            accepted[b].extend(r for r in mine if r is not None)
+            del accepted[b][config.per_bin:]
+        bar.n = start + sum(len(a) for a in accepted.values())  # drop the surplus
+        bar.refresh()
+    shortfall = {f"{config.bins.edges[b]:.2f}": config.per_bin - len(accepted[b])
+                 for b in queues if len(accepted[b]) < config.per_bin}
+    return [f for b in queues for f in accepted[b]], shortfall
+
+
+def natural_fields(runner: FieldRunner, halo_rows: np.ndarray, n: int, seed: int,
+                   bar) -> list[MockField]:
+    """One line of sight each for ``n`` halos drawn uniformly from ``halo_rows``."""
+    rng = np.random.default_rng([seed, 4])
+    chosen = np.sort(rng.choice(halo_rows, size=min(n, len(halo_rows)), replace=False))
+    results = runner.run(chosen, np.zeros(len(chosen), int), bar)
+    return [r for r in results if r is not None]
+
+
+_ROW_DTYPES = {"halo_id": "i8", "los_index": "i8", "los_x": "f8", "los_y": "f8",
+               "los_z": "f8", "log10_m200c": "f8", "z_cl": "f8", "ra_cl": "f8",
+               "dec_cl": "f8", "n_galaxies": "i8", "n_members": "i8"}
+
+
+def fields_to_tables(fields: list[MockField], split: str, first_id: int, survey: SurveyConfig,
+                     cosmology) -> tuple[Table, Table]:
+    """FIELDS and GALAXIES tables of one split (field ids from ``first_id``)."""
+    ids = first_id + np.arange(len(fields))
+    table = Table({"field_id": ids})
+    for name, dtype in _ROW_DTYPES.items():
+        table[name] = np.array([f.row[name] for f in fields], dtype=dtype)
+    counts = table["n_galaxies"]
+    table["mag_lim_abs"] = (absolute_magnitude_limit(table["z_cl"], survey, cosmology)
+                            if fields else np.zeros(0))
+    table["split"] = np.full(len(fields), split, dtype="U12")
+    table["gal_start"] = np.cumsum(counts) - counts
+    galaxies = Table({"field_id": np.repeat(ids, counts)})
+    for name in GALAXY_COLUMNS:
+        if name != "field_id":
+            galaxies[name] = (np.concatenate([f.galaxies[name] for f in fields]) if fields
+                              else np.zeros(0))
+    return table, galaxies
+
+
+def make_training_set(universe: Universe, survey: SurveyConfig, out_dir: str | Path,
+                      mock_config: MockConfig | None = None,
+                      config: TrainingSetConfig | None = None,
+                      universe_path: str | Path | None = None, progress: bool = True,
+                      workers: int = 1) -> dict:
+    """Make mock fields from ``universe`` for ``survey`` and write a training set to
+    ``out_dir`` (see :mod:`surveymass.mocks.trainingset`); returns the manifest.
+    ``workers`` > 1 makes fields in that many forked processes (same result).
+
+    Every check (survey, mass range, box size) runs before any field is made."""
+    mock_config = mock_config or MockConfig()
+    config = config or TrainingSetConfig()
+    if workers < 1:
+        raise InputError(f"workers must be at least 1, got {workers}")
+    halos = universe.halos
+    log_mass = np.log10(halos["m200c"])
+    check_fillable(log_mass, config.bins, config.per_bin, config.max_los)
+    maker = FieldMaker(universe, survey, mock_config, seed=config.seed)
+    split_of = assign_splits(halos["halo_id"], log_mass, config.bins, config.fractions,
+                             config.seed)
+
+    n_natural = config.n_natural
+    if n_natural is None:
+        n_natural = round(config.n_fields * config.fractions[2])
+    directions = HaloDirections(config.max_los, config.seed)
+    with tqdm(total=config.per_bin * config.bins.n_bins + n_natural, unit="field",
+              desc="mock fields", disable=not progress) as bar, \
+            FieldRunner(maker, directions, workers) as runner:
+        fields, shortfall = flat_fields(runner, config, bar)
+        test_ids = [halo for halo, split in split_of.items() if split == "test"]
+        test_rows = np.flatnonzero(np.isin(halos["halo_id"], test_ids))
+        natural = natural_fields(runner, test_rows, n_natural, config.seed, bar)
+
+    by_split = {name: [f for f in fields if split_of[f.row["halo_id"]] == name]
+                for name in ("train", "val", "test")}
+    by_split["test_natural"] = natural
+    tables, first_id = {}, 0
+    for name, items in by_split.items():
+        tables[name] = fields_to_tables(items, name, first_id, survey, universe.cosmology)
+        first_id += len(items)
+    manifest = {
+        "setup": mock_config.to_dict(),
+        "sampling": config.to_dict(),
+        "survey": survey.to_dict(),
+        "universe": {"path": str(universe_path) if universe_path else None,
+                     "box_size": universe.box_size, "redshift": universe.redshift,
+                     "n_halos": universe.n_halos, "n_galaxies": universe.n_galaxies,
+                     "cosmology": cosmology_to_dict(universe.cosmology),
+                     "config": universe.config, "provenance": universe.provenance},
+        "shortfall_per_bin": shortfall,
+        "splits": {name: summarize(*tables[name], config.bins) for name in tables},
+        "provenance": provenance(seed=config.seed,
+                                 universe=str(universe_path) if universe_path else None,
+                                 survey=survey.name),
+    }
+    write_training_set(out_dir, tables, manifest)
+    return manifest

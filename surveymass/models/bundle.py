@@ -1,0 +1,221 @@
+"""Model bundles: a folder ``trained_models/NAME/`` with ``model_card.json`` and ``weights.pt``.
+
+The weights file holds only tensors (a flat ``{"posterior.<name>": tensor,
+"classifier.<name>": tensor}`` dict written by ``torch.save``) and is read with
+``torch.load(weights_only=True)``, which refuses to run code from the file. The card
+describes everything needed to rebuild and use the networks (survey, aperture, cosmology,
+setup, feature list and normalisation, M–sigma fit, architecture) plus what the bundle
+was trained on, how, and how well it does. Loading checks that the card, the weights
+(SHA-256, tensor names and shapes) and the code's feature list agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from astropy.cosmology import FLRW
+
+from surveymass.cosmology import cosmology_from_dict, cosmology_to_dict
+from surveymass.errors import InputError
+from surveymass.models.classifier import InterloperClassifier
+from surveymass.models.deepsets import Architecture
+from surveymass.models.dispersion import MSigmaRelation
+from surveymass.models.features import FIELD_FEATURES, GALAXY_FEATURES, Normalisation
+from surveymass.models.posterior import MassPosterior
+from surveymass.paths import TRAINED_MODELS
+from surveymass.phasespace import Aperture
+from surveymass.provenance import atomic_path, provenance
+from surveymass.survey import SurveyConfig
+
+FORMAT = "surveymass-bundle"
+VERSION = 1
+CARD = "model_card.json"
+WEIGHTS = "weights.pt"
+#: The bundle ``surveymass infer`` uses when none is named.
+DEFAULT_BUNDLE = "sdss_legacy"
+SETUPS = ("idealised", "cylindrical")
+
+
+@dataclass
+class Bundle:
+    """Everything a trained model needs at inference time.
+
+    ``classifier`` is None for the idealised setup (every galaxy is a member);
+    ``info`` holds the card's descriptive entries (training data, metrics, timings).
+    """
+
+    name: str
+    setup: str
+    survey: SurveyConfig
+    aperture: Aperture
+    cosmology: FLRW
+    normalisation: Normalisation
+    msigma: MSigmaRelation
+    architecture: Architecture
+    posterior: MassPosterior
+    classifier: InterloperClassifier | None
+    info: dict = field(default_factory=dict)
+
+    def to(self, device) -> Bundle:
+        """Move the networks to ``device`` (in place) and return self."""
+        self.posterior.to(device)
+        if self.classifier is not None:
+            self.classifier.to(device)
+        return self
+
+    def card(self) -> dict:
+        """The model card (without the weights entry, which :func:`save_bundle` adds)."""
+        return {
+            "format": FORMAT, "version": VERSION, "name": self.name, "setup": self.setup,
+            "survey": self.survey.to_dict(),
+            "aperture": {"r_max": self.aperture.r_max, "v_max": self.aperture.v_max,
+                         "min_galaxies": self.aperture.min_galaxies},
+            "cosmology": cosmology_to_dict(self.cosmology),
+            "features": self.normalisation.to_dict(),
+            "msigma": self.msigma.to_dict(),
+            "architecture": self.architecture.to_dict(),
+            **self.info,
+        }
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """All weights as one flat dict of CPU tensors."""
+        tensors = {f"posterior.{k}": v.detach().cpu() for k, v in
+                   self.posterior.state_dict().items()}
+        if self.classifier is not None:
+            tensors.update({f"classifier.{k}": v.detach().cpu() for k, v in
+                            self.classifier.state_dict().items()})
+        return tensors
+
+
+def build_networks(architecture: Architecture, setup: str
+                   ) -> tuple[MassPosterior, InterloperClassifier | None]:
+    """Fresh (untrained) posterior and classifier for the code's feature list.
+
+    The posterior reads the galaxy features plus the membership probability.
+    """
+    posterior = MassPosterior(len(GALAXY_FEATURES) + 1, len(FIELD_FEATURES), architecture)
+    classifier = (InterloperClassifier(len(GALAXY_FEATURES), len(FIELD_FEATURES), architecture)
+                  if setup == "cylindrical" else None)
+    return posterior, classifier
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def bundle_path(name_or_path: str | Path) -> Path:
+    """A bundle folder: a path, or the name of a shipped bundle in trained_models/."""
+    path = Path(name_or_path)
+    if path.is_dir() or path.is_absolute() or len(path.parts) > 1:
+        return path
+    return TRAINED_MODELS / str(name_or_path)
+
+
+def save_bundle(bundle: Bundle, folder: str | Path) -> Path:
+    """Write ``bundle`` to ``folder`` (weights first, card last; both atomic)."""
+    folder = Path(folder)
+    tensors = bundle.state_tensors()
+    with atomic_path(folder / WEIGHTS) as tmp:
+        torch.save(tensors, tmp)
+    card = bundle.card()
+    card["weights"] = {"file": WEIGHTS, "sha256": _sha256(folder / WEIGHTS),
+                       "tensors": {k: list(v.shape) for k, v in tensors.items()}}
+    card["provenance"] = provenance(bundle=bundle.name)
+    with atomic_path(folder / CARD) as tmp:
+        tmp.write_text(json.dumps(card, indent=1))
+    return folder
+
+
+def _read_card(folder: Path) -> dict:
+    path = folder / CARD
+    if not path.exists():
+        shipped = sorted(p.name for p in TRAINED_MODELS.glob("*") if (p / CARD).exists())
+        raise InputError(f"no model bundle at {folder} (no {CARD}); give a bundle folder or "
+                         f"one of the shipped bundles {shipped}")
+    try:
+        card = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON: {exc}") from exc
+    if card.get("format") != FORMAT or card.get("version") != VERSION:
+        raise InputError(f"{path}: not a {FORMAT} version {VERSION} card (format "
+                         f"{card.get('format')!r}, version {card.get('version')!r}); "
+                         "retrain the bundle with this version of surveymass")
+    missing = [k for k in ("setup", "survey", "aperture", "cosmology", "features", "msigma",
+                           "architecture", "weights") if k not in card]
+    if missing:
+        raise InputError(f"{path} lacks the entries {missing}; the bundle is incomplete")
+    if card["setup"] not in SETUPS:
+        raise InputError(f"{path}: setup {card['setup']!r} is not one of {SETUPS}")
+    return card
+
+
+def _read_weights(folder: Path, card: dict) -> dict[str, torch.Tensor]:
+    path = folder / card["weights"].get("file", WEIGHTS)
+    if not path.exists():
+        raise InputError(f"bundle {folder} has a card but no weights file {path.name}")
+    if _sha256(path) != card["weights"].get("sha256"):
+        raise InputError(f"{path} does not match the SHA-256 recorded in {CARD}: the weights "
+                         "were changed or belong to another bundle; retrain or restore it")
+    try:
+        tensors = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:
+        raise InputError(f"{path} is not a plain tensor file (refused to load it: "
+                         f"{str(exc).splitlines()[0]})") from exc
+    if not isinstance(tensors, dict) or not all(isinstance(v, torch.Tensor)
+                                                for v in tensors.values()):
+        raise InputError(f"{path} must hold a dict of tensors")
+    return tensors
+
+
+def _check_shapes(tensors: dict, expected: dict, where: str) -> None:
+    got = {k: list(v.shape) for k, v in tensors.items()}
+    want = {k: list(v.shape) for k, v in expected.items()}
+    if got != want:
+        missing = sorted(set(want) - set(got))[:5]
+        extra = sorted(set(got) - set(want))[:5]
+        wrong = sorted(k for k in set(got) & set(want) if got[k] != want[k])[:5]
+        raise InputError(f"{where}: the weights do not match the architecture in the card "
+                         f"(missing {missing}, unexpected {extra}, wrong shape {wrong})")
+
+
+def load_bundle(name_or_path: str | Path = DEFAULT_BUNDLE, device: str | torch.device = "cpu"
+                ) -> Bundle:
+    """Read a bundle (a folder, or a shipped name) and put its networks on ``device``."""
+    folder = bundle_path(name_or_path)
+    card = _read_card(folder)
+    normalisation = Normalisation.from_dict(card["features"])
+    try:
+        architecture = Architecture(**card["architecture"])
+        msigma = MSigmaRelation.from_dict(card["msigma"])
+        aperture = Aperture(**card["aperture"])
+    except TypeError as exc:
+        raise InputError(f"{folder / CARD}: malformed entry ({exc})") from exc
+    posterior, classifier = build_networks(architecture, card["setup"])
+    tensors = _read_weights(folder, card)
+    expected = {f"posterior.{k}": v for k, v in posterior.state_dict().items()}
+    if classifier is not None:
+        expected.update({f"classifier.{k}": v for k, v in classifier.state_dict().items()})
+    _check_shapes(tensors, expected, str(folder))
+    if {k: list(v.shape) for k, v in tensors.items()} != card["weights"].get("tensors"):
+        raise InputError(f"{folder}: the card's tensor list does not match the weights file")
+    posterior.load_state_dict({k[len("posterior."):]: v for k, v in tensors.items()
+                               if k.startswith("posterior.")})
+    if classifier is not None:
+        classifier.load_state_dict({k[len("classifier."):]: v for k, v in tensors.items()
+                                    if k.startswith("classifier.")})
+        classifier.eval()
+    posterior.eval()
+    known = {"format", "version", "name", "setup", "survey", "aperture", "cosmology",
+             "features", "msigma", "architecture"}
+    bundle = Bundle(name=card.get("name", folder.name), setup=card["setup"],
+                    survey=SurveyConfig.from_dict(card["survey"], source=str(folder / CARD)),
+                    aperture=aperture, cosmology=cosmology_from_dict(card["cosmology"]),
+                    normalisation=normalisation, msigma=msigma, architecture=architecture,
+                    posterior=posterior, classifier=classifier,
+                    info={k: v for k, v in card.items() if k not in known})
+    return bundle.to(device)

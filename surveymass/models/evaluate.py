@@ -1,0 +1,243 @@
+"""Evaluation of a bundle on a held-out split: numbers (JSON, markdown) and plots (PNG).
+
+* accuracy: residuals of the posterior median and of M–sigma vs true log10 M200c, median
+  (bias) and standard deviation (scatter) per 0.1-dex bin, next to the mean posterior std;
+* calibration: coverage at 19 credibility levels by the highest-posterior-density rank
+  (fraction of posterior samples denser than the truth) and by TARP (Lemos et al. 2023,
+  ICML 202, 19256: the fraction of samples nearer a random reference point than the truth);
+* richness dependence: sigma^2(N) = sigma_N^2 (N/100)^-1 + sigma_0^2 (Wojtak et al. 2018,
+  MNRAS 481, 324), fitted by maximum likelihood over fields with N members;
+* membership (cylindrical setup): accuracy, precision, recall, F1 and ROC AUC per mass bin,
+  next to the shifting gapper (Fadda et al. 1996).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy import optimize
+from scipy.stats import rankdata
+
+from surveymass.errors import InputError
+from surveymass.models import datasets
+from surveymass.models.bundle import Bundle
+from surveymass.models.classifier import MEMBER_THRESHOLD
+from surveymass.models.data import FieldSet
+from surveymass.models.membership import shifting_gapper_fields
+from surveymass.models.predict import Prediction, log_prob_delta, predict
+from surveymass.models.training import resolve_device
+from surveymass.provenance import atomic_path, provenance
+
+LEVELS = np.round(np.linspace(0.05, 0.95, 19), 2)
+#: The mass range of the targets (issue 5), log10 M200c [h^-1 Msun].
+TARGET_RANGE = (14.0, 15.0)
+BIAS_BIN = 0.1
+CLASSIFIER_BINS = np.arange(13.0, 15.76, 0.25)
+
+
+def mass_bins(truth: np.ndarray, width: float, lo: float | None = None,
+              hi: float | None = None) -> np.ndarray:
+    """Bin edges of ``width`` dex covering ``truth`` (or [lo, hi])."""
+    lo = np.floor(truth.min() / width) * width if lo is None else lo
+    hi = np.ceil(truth.max() / width) * width if hi is None else hi
+    return np.round(np.arange(lo, hi + width / 2, width), 6)
+
+
+def binned_residuals(truth, estimate, edges, posterior_std=None) -> list[dict]:
+    """Median and std of estimate - truth in each bin of truth (bins with >= 2 fields)."""
+    rows = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (truth >= lo) & (truth < hi)
+        if sel.sum() < 2:
+            continue
+        r = estimate[sel] - truth[sel]
+        row = {"lo": float(lo), "hi": float(hi), "n": int(sel.sum()),
+               "median": float(np.median(r)), "scatter": float(np.std(r))}
+        if posterior_std is not None:
+            row["posterior_std"] = float(np.mean(posterior_std[sel]))
+        rows.append(row)
+    return rows
+
+
+def hpd_coverage(logp_samples: np.ndarray, logp_truth: np.ndarray,
+                 levels: np.ndarray = LEVELS) -> np.ndarray:
+    """Fraction of fields whose truth lies in the HPD region at each credibility level.
+
+    The truth's HPD level is the fraction of samples with higher density than the truth.
+    """
+    rank = np.mean(logp_samples > logp_truth[:, None], axis=1)
+    return np.array([np.mean(rank <= a) for a in levels])
+
+
+def tarp_coverage(samples: np.ndarray, truth: np.ndarray, seed: int,
+                  levels: np.ndarray = LEVELS) -> np.ndarray:
+    """TARP expected coverage (Lemos et al. 2023) at each level, 1-D: reference points
+    uniform over the range of the truths."""
+    rng = np.random.default_rng(seed)
+    reference = rng.uniform(truth.min(), truth.max(), len(truth))
+    inside = np.abs(samples - reference[:, None]) < np.abs(truth - reference)[:, None]
+    fraction = inside.mean(axis=1)
+    return np.array([np.mean(fraction < a) for a in levels])
+
+
+def fit_wojtak(residual: np.ndarray, n: np.ndarray) -> dict:
+    """Maximum-likelihood sigma_N, sigma_0 [dex] of sigma^2 = sigma_N^2 (N/100)^-1 +
+    sigma_0^2 (Wojtak et al. 2018) and the mean bias, from residuals of fields with N."""
+    good = np.isfinite(residual) & (n > 0)
+    r, x = residual[good], 100.0 / n[good]
+
+    def nll(params):
+        bias, log_sn, log_s0 = params
+        var = np.exp(2 * log_sn) * x + np.exp(2 * log_s0)
+        return 0.5 * np.sum((r - bias) ** 2 / var + np.log(var))
+
+    start = [np.mean(r), np.log(np.std(r) / 2 + 1e-4), np.log(np.std(r) / 2 + 1e-4)]
+    best = optimize.minimize(nll, start, method="Nelder-Mead",
+                             options={"xatol": 1e-6, "fatol": 1e-8, "maxiter": 4000})
+    return {"sigma_N": float(np.exp(best.x[1])), "sigma_0": float(np.exp(best.x[2])),
+            "bias": float(best.x[0])}
+
+
+def roc_auc(score: np.ndarray, label: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney U / n_pos n_neg); NaN without both classes."""
+    n_pos, n_neg = int(label.sum()), int((~label).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(score)
+    return float((ranks[label].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def roc_curve(score: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False- and true-positive rates as the threshold sweeps down through ``score``."""
+    order = np.argsort(-score, kind="stable")
+    tp = np.concatenate([[0], np.cumsum(label[order])])
+    fp = np.concatenate([[0], np.cumsum(~label[order])])
+    return fp / max(fp[-1], 1), tp / max(tp[-1], 1)
+
+
+def classification_metrics(predicted: np.ndarray, label: np.ndarray,
+                           score: np.ndarray | None = None) -> dict:
+    """Accuracy, precision, recall, F1 (and ROC AUC when ``score`` is given)."""
+    tp = np.sum(predicted & label)
+    fp = np.sum(predicted & ~label)
+    fn = np.sum(~predicted & label)
+    precision = tp / (tp + fp) if tp + fp else float("nan")
+    recall = tp / (tp + fn) if tp + fn else float("nan")
+    f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+    out = {"n": len(label), "accuracy": float(np.mean(predicted == label)),
+           "precision": float(precision), "recall": float(recall), "f1": float(f1)}
+    if score is not None:
+        out["roc_auc"] = roc_auc(score, label)
+    return out
+
+
+def membership_report(fields: FieldSet, prediction: Prediction, with_gapper: bool = True,
+                      quiet: bool = True) -> list[dict]:
+    """Classifier (and shifting-gapper) metrics per mass bin of the host field."""
+    gapper = shifting_gapper_fields(fields, quiet=quiet) if with_gapper else None
+    host = np.repeat(fields.log10_m200c, fields.n_galaxies)
+    rows = []
+    for lo, hi in zip(CLASSIFIER_BINS[:-1], CLASSIFIER_BINS[1:]):
+        sel = (host >= lo) & (host < hi)
+        if not sel.any():
+            continue
+        label = fields.is_member[sel]
+        row = {"lo": float(lo), "hi": float(hi),
+               "classifier": classification_metrics(
+                   prediction.p_member[sel] >= MEMBER_THRESHOLD, label, prediction.p_member[sel])}
+        if gapper is not None:
+            row["shifting_gapper"] = classification_metrics(gapper[sel], label)
+        rows.append(row)
+    return rows
+
+
+def _truth_checked(fields: FieldSet) -> np.ndarray:
+    if fields.log10_m200c is None:
+        raise InputError("evaluation needs the true masses (log10_m200c) of the fields")
+    return fields.log10_m200c
+
+
+def calibration(bundle: Bundle, fields: FieldSet, prediction: Prediction,
+                seed: int = 0) -> dict:
+    """HPD and TARP coverage at LEVELS."""
+    truth = _truth_checked(fields)
+    device = next(bundle.posterior.parameters()).device
+    delta = np.column_stack([truth, prediction.samples]) - prediction.log10_m_sigma[:, None]
+    logp = log_prob_delta(bundle.posterior, prediction.features, prediction.p_member,
+                          prediction.log10_m_sigma, delta, device)
+    hpd = hpd_coverage(logp[:, 1:], logp[:, 0])
+    tarp = tarp_coverage(prediction.samples, truth, seed)
+    return {"levels": LEVELS.tolist(), "hpd": hpd.tolist(), "tarp": tarp.tolist(),
+            "hpd_max_deviation": float(np.max(np.abs(hpd - LEVELS))),
+            "tarp_max_deviation": float(np.max(np.abs(tarp - LEVELS)))}
+
+
+def summary_metrics(bundle: Bundle, fields: FieldSet, prediction: Prediction,
+                    seed: int = 0) -> dict:
+    """The headline numbers of a bundle on a held-out split (also stored in the card):
+    scatter, bias and posterior width over TARGET_RANGE (the whole split when it holds
+    fewer than 2 fields there), coverage, Wojtak fits and membership metrics."""
+    truth = _truth_checked(fields)
+    target = (truth >= TARGET_RANGE[0]) & (truth <= TARGET_RANGE[1])
+    sel = target if target.sum() >= 2 else np.ones_like(target)
+    median = prediction.median
+    npe = float(np.std(median[sel] - truth[sel]))
+    msig = float(np.std(prediction.log10_m_sigma[sel] - truth[sel]))
+    bins = binned_residuals(truth[sel], median[sel], mass_bins(truth[sel], BIAS_BIN))
+    out = {
+        "n_fields": int(fields.n_fields),
+        "mass_range": [float(truth[sel].min()), float(truth[sel].max())],
+        "n_fields_in_range": int(sel.sum()),
+        "scatter_npe_dex": npe, "scatter_msigma_dex": msig,
+        "scatter_ratio": npe / msig if msig > 0 else float("nan"),
+        "max_abs_bias_per_0.1dex_bin": max((abs(b["median"]) for b in bins),
+                                           default=float("nan")),
+        "mean_posterior_std_dex": float(np.mean(prediction.std[sel])),
+        "coverage": calibration(bundle, fields, prediction, seed),
+        "wojtak_npe": fit_wojtak(median - truth, prediction.n_members),
+        "wojtak_msigma": fit_wojtak(prediction.log10_m_sigma - truth, prediction.n_members),
+    }
+    if bundle.classifier is not None:
+        p = prediction.p_member
+        out["classifier"] = classification_metrics(p >= MEMBER_THRESHOLD, fields.is_member, p)
+        per_bin = membership_report(fields, prediction, with_gapper=False)
+        out["classifier_f1_per_bin"] = {f"{r['lo']:.2f}-{r['hi']:.2f}": r["classifier"]["f1"]
+                                        for r in per_bin}
+        above = [r["classifier"]["f1"] for r in per_bin if r["lo"] >= TARGET_RANGE[0]]
+        out["classifier_min_f1_above_1e14"] = min(above, default=float("nan"))
+    return out
+
+
+def evaluate_bundle(bundle: Bundle, training_set: str | Path, output: str | Path,
+                    split: str = "test", n_samples: int = 1000, seed: int = 0,
+                    device: str = "auto", quiet: bool = False) -> dict:
+    """Evaluate ``bundle`` on a split of ``training_set``; writes report.json, report.md
+    and PNG plots to ``output`` and returns the report."""
+    fields = datasets.load_split(training_set, split)
+    torch_device = resolve_device(device)
+    prediction = predict(bundle, fields, n_samples=n_samples, seed=seed, device=torch_device,
+                         quiet=quiet)
+    truth = fields.log10_m200c
+    edges = mass_bins(truth, BIAS_BIN)
+    report = {
+        "bundle": bundle.name, "training_set": str(training_set), "split": split,
+        "n_samples": n_samples, "seed": seed,
+        "summary": summary_metrics(bundle, fields, prediction, seed),
+        "bins_npe": binned_residuals(truth, prediction.median, edges, prediction.std),
+        "bins_msigma": binned_residuals(truth, prediction.log10_m_sigma, edges),
+    }
+    if bundle.classifier is not None:
+        report["membership"] = membership_report(fields, prediction, quiet=quiet)
+    report["provenance"] = provenance(bundle=bundle.name, training_set=str(training_set),
+                                      split=split)
+    output = Path(output)
+    from surveymass.models import report_plots  # matplotlib only when writing a report
+
+    report["plots"] = report_plots.write_plots(report, fields, prediction, output)
+    with atomic_path(output / "report.json") as tmp:
+        tmp.write_text(json.dumps(report, indent=1))
+    with atomic_path(output / "report.md") as tmp:
+        tmp.write_text(report_plots.markdown(report))
+    return report

@@ -1,0 +1,278 @@
+"""Galaxies in halos: the conditional luminosity function, NFW satellites with isotropic
+Jeans velocities, and red/blue colours.
+
+CLF (Yang, Mo & van den Bosch 2003; parameterisation and numbers of Cacciato et al. 2009,
+MNRAS 394, 929): one central per halo with log-normal luminosity around
+L_c(M) = L0 (M/M1)^g1 / (1 + M/M1)^(g1 - g2), scatter sigma_c [dex]; satellites with
+Phi_s(L|M) = phi_s*/L_s* (L/L_s*)^alpha_s exp(-(L/L_s*)^2), L_s* = 0.562 L_c,
+log phi_s* = b0 + b1 log M12 + b2 (log M12)^2, M12 = M / 10^12 h^-1 Msun. Luminosities are
+h^-2 Lsun in the 0.1r band, M_r - 5 log h = 4.76 - 2.5 log10 L (Blanton et al. 2003).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import astropy.constants as const
+import astropy.units as u
+import numpy as np
+from scipy.integrate import cumulative_trapezoid
+from scipy.special import lambertw, spence
+
+from surveymass.universe.synthetic.config import SyntheticConfig
+from surveymass.universe.synthetic.halos import mass_function_dndlnm, virial_radius_ratio
+
+#: G in km^2 s^-2 Mpc / Msun (so V^2 = G M / R with M in h^-1 Msun and R in h^-1 Mpc).
+G_KMS_MPC = float((const.G * u.Msun / u.Mpc).to_value(u.km ** 2 / u.s ** 2))
+
+
+# --- the conditional luminosity function -------------------------------------------------
+
+def central_log_lum(config: SyntheticConfig, m200c: np.ndarray) -> np.ndarray:
+    """Median log10 L_c [h^-2 Lsun] of centrals in halos of M200c [h^-1 Msun]."""
+    x = np.asarray(m200c, float) / 10 ** config.clf_log_m1
+    return (config.clf_log_l0 + config.clf_gamma1 * np.log10(x)
+            - (config.clf_gamma1 - config.clf_gamma2) * np.log10(1.0 + x))
+
+
+def satellite_phi_star(config: SyntheticConfig, m200c: np.ndarray) -> np.ndarray:
+    """Satellite CLF normalisation phi_s* (number per unit L / L_s*)."""
+    log_m12 = np.log10(m200c) - 12.0
+    return 10 ** (config.clf_b0 + config.clf_b1 * log_m12 + config.clf_b2 * log_m12 ** 2)
+
+
+def magnitude(config: SyntheticConfig, log_lum: np.ndarray) -> np.ndarray:
+    """M_r - 5 log h of log10 L [h^-2 Lsun]."""
+    return config.sun_abs_mag_r - 2.5 * np.asarray(log_lum)
+
+
+def log_luminosity(config: SyntheticConfig, mag: np.ndarray) -> np.ndarray:
+    """log10 L [h^-2 Lsun] of M_r - 5 log h."""
+    return (config.sun_abs_mag_r - np.asarray(mag)) / 2.5
+
+
+class SatelliteTail:
+    """J(x) = int_x^inf t^alpha exp(-t^2) dt tabulated for the satellite luminosities
+    x = L / L_s*, with its inverse (alpha < -1 diverges at 0, so no closed-form gamma)."""
+
+    def __init__(self, alpha: float):
+        self.log_x = np.linspace(-7.0, 1.0, 4001)
+        x = 10 ** self.log_x
+        integrand = x ** (alpha + 1) * np.exp(-x * x) * np.log(10.0)  # per dex
+        steps = 0.5 * (integrand[1:] + integrand[:-1]) * np.diff(self.log_x)
+        self.tail = np.concatenate([np.cumsum(steps[::-1])[::-1], [0.0]])
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.interp(np.log10(x), self.log_x, self.tail)
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        """x with J(x) = values."""
+        return 10 ** np.interp(values, self.tail[::-1], self.log_x[::-1])
+
+
+def clf_magnitude_function(config: SyntheticConfig, mags: np.ndarray,
+                           m_min: float = 1e9) -> tuple[np.ndarray, np.ndarray]:
+    """Analytic LF of the CLF on the snapshot mass function: (all, centrals) per magnitude
+    [h^3 Mpc^-3 mag^-1] at ``mags``, from halos above ``m_min`` (colossus cosmology set)."""
+    log_m = np.arange(np.log10(m_min), np.log10(config.m_max), 0.005)
+    dn = mass_function_dndlnm(config, 10 ** log_m) * np.log(10.0) * 0.005  # per bin
+    log_l = log_luminosity(config, mags)[:, None]
+    d = log_l - central_log_lum(config, 10 ** log_m)[None, :]
+    cen_per_dex = np.exp(-0.5 * (d / config.clf_sigma_c) ** 2) \
+        / (np.sqrt(2 * np.pi) * config.clf_sigma_c)
+    y = np.minimum(10 ** (d - np.log10(config.clf_satellite_l_ratio)), 1e3)
+    sat_per_dex = satellite_phi_star(config, 10 ** log_m) * y ** (config.clf_alpha_s + 1) \
+        * np.exp(-y * y) * np.log(10.0)
+    per_mag = 0.4  # dex of L per magnitude
+    cen = cen_per_dex @ dn * per_mag
+    return (cen_per_dex + sat_per_dex) @ dn * per_mag, cen
+
+
+def schechter_magnitudes(mags: np.ndarray, phi_star: float, m_star: float,
+                         alpha: float) -> np.ndarray:
+    """Schechter LF per magnitude [h^3 Mpc^-3 mag^-1] (Blanton et al. 2003 form)."""
+    x = 10 ** (-0.4 * (np.asarray(mags) - m_star))
+    return 0.4 * np.log(10.0) * phi_star * x ** (alpha + 1) * np.exp(-x)
+
+
+@dataclass(frozen=True)
+class MagnitudeMap:
+    """Monotone map from CLF magnitudes to magnitudes with the Blanton et al. (2003) LF:
+    n_Blanton(< M_new) = n_CLF(< M_clf) (cumulative abundance matching). Identity when
+    matching is off."""
+
+    clf_mags: np.ndarray
+    matched_mags: np.ndarray
+
+    def __call__(self, clf_mags: np.ndarray) -> np.ndarray:
+        return np.interp(clf_mags, self.clf_mags, self.matched_mags)
+
+    def clf_limit(self, mag_limit: float) -> float:
+        """The CLF magnitude that maps to ``mag_limit``."""
+        return float(np.interp(mag_limit, self.matched_mags, self.clf_mags))
+
+
+def magnitude_map(config: SyntheticConfig) -> MagnitudeMap:
+    """The :class:`MagnitudeMap` of ``config`` (cumulative densities on a 0.01 mag grid)."""
+    mags = np.arange(-25.0, config.mag_limit + 1.5, 0.01)
+    if not config.match_blanton_lf:
+        return MagnitudeMap(mags, mags)
+    clf, _ = clf_magnitude_function(config, mags)
+    target = schechter_magnitudes(mags, config.lf_phi_star, config.lf_m_star, config.lf_alpha)
+    n_clf = cumulative_trapezoid(clf, mags, initial=0.0)
+    n_target = cumulative_trapezoid(target, mags, initial=0.0)
+    matched = np.interp(n_clf, n_target, mags)
+    return MagnitudeMap(mags, np.maximum.accumulate(matched))
+
+
+def derived_min_mass(config: SyntheticConfig, clf_mag_limit: float) -> float:
+    """Lowest halo mass [h^-1 Msun] such that halos below it would host fewer than
+    ``config.lost_fraction`` of the galaxies brighter than ``clf_mag_limit`` (CLF
+    magnitudes)."""
+    from scipy.stats import norm
+
+    log_m = np.arange(8.0, 15.0, 0.01)
+    m = 10 ** log_m
+    dn = mass_function_dndlnm(config, m) * np.log(10.0) * 0.01
+    log_l_min = log_luminosity(config, clf_mag_limit)
+    n_cen = norm.sf((log_l_min - central_log_lum(config, m)) / config.clf_sigma_c)
+    x_min = 10 ** (log_l_min - central_log_lum(config, m)) / config.clf_satellite_l_ratio
+    n_sat = satellite_phi_star(config, m) * SatelliteTail(config.clf_alpha_s)(x_min)
+    per_bin = dn * (n_cen + n_sat)
+    lost = np.cumsum(per_bin) / per_bin.sum()
+    return float(10 ** log_m[np.searchsorted(lost, config.lost_fraction)])
+
+
+# --- galaxies of a chunk of halos -----------------------------------------------------------
+
+def nfw_mass(y: np.ndarray) -> np.ndarray:
+    """NFW enclosed-mass shape m(y) = ln(1 + y) - y / (1 + y), y = r / r_s."""
+    return np.log1p(y) - y / (1.0 + y)
+
+
+def satellite_extent(config: SyntheticConfig, concentration: np.ndarray) -> np.ndarray:
+    """Outer radius of the satellites in units of R200c: R_vir / R200c (Bryan & Norman 1998,
+    the halo boundary of Rockstar catalogues such as Uchuu) or 1 (``satellite_truncation``)."""
+    c = np.asarray(concentration, float)
+    if config.satellite_truncation == "vir":
+        return virial_radius_ratio(config, c)
+    return np.ones_like(c)
+
+
+def nfw_radii(concentration: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Radii r / R200c drawn from NFW profiles truncated at R200c, by the exact inverse CDF
+    with the Lambert W function (Robotham & Howlett 2018, RNAAS 2, 55)."""
+    c = np.asarray(concentration, float)
+    q = rng.random(c.size) * nfw_mass(c)
+    w = lambertw(-np.exp(-q - 1.0), k=0).real
+    return (-1.0 / w - 1.0) / c
+
+
+def jeans_sigma_r(s: np.ndarray, concentration: np.ndarray) -> np.ndarray:
+    """Isotropic NFW radial velocity dispersion sigma_r / V200c at s = r / R200c
+    (Lokas & Mamon 2001, MNRAS 321, 155, eq. 14)."""
+    c = np.asarray(concentration, float)
+    cs = np.maximum(np.asarray(s, float) * c, 1e-4)
+    g = 1.0 / (np.log1p(c) - c / (1.0 + c))
+    log1p_cs = np.log1p(cs)
+    bracket = (np.pi ** 2 - np.log(cs) - 1.0 / cs - 1.0 / (1.0 + cs) ** 2 - 6.0 / (1.0 + cs)
+               + (1.0 + 1.0 / cs ** 2 - 4.0 / cs - 2.0 / (1.0 + cs)) * log1p_cs
+               + 3.0 * log1p_cs ** 2 + 6.0 * spence(1.0 + cs))  # spence(1 + x) = Li2(-x)
+    sigma2 = 0.5 * c ** 2 * g * (cs / c) * (1.0 + cs) ** 2 * bracket
+    return np.sqrt(np.maximum(sigma2, 0.0))
+
+
+def virial_velocity(config: SyntheticConfig, m200c: np.ndarray, r200c: np.ndarray) -> np.ndarray:
+    """V200c = sqrt(G M200c / R200c) [km/s], R200c physical (comoving / (1 + z))."""
+    return np.sqrt(G_KMS_MPC * m200c * (1.0 + config.redshift) / r200c)
+
+
+def random_directions(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Isotropic unit vectors, shape (n, 3)."""
+    v = rng.standard_normal((n, 3))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def red_fraction(mags: np.ndarray) -> np.ndarray:
+    """Fraction of red-sequence galaxies at M_r - 5 log h: 1 - f_blue with
+    f_blue = 0.46 + 0.07 (M_r + 20), clipped to [0, 1] (Skibba & Sheth 2009, sec. 2.2)."""
+    return 1.0 - np.clip(0.46 + 0.07 * (np.asarray(mags) + 20.0), 0.0, 1.0)
+
+
+def colours(mags: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(g - r, quiescent): red sequence <g-r> = 0.932 - 0.032 (M_r + 20), rms 0.07; blue
+    cloud <g-r> = 0.62 - 0.11 (M_r + 20), rms 0.12 (Skibba & Sheth 2009, sec. 2.2)."""
+    mags = np.asarray(mags, float)
+    red = rng.random(mags.size) < red_fraction(mags)
+    mean = np.where(red, 0.932 - 0.032 * (mags + 20.0), 0.62 - 0.11 * (mags + 20.0))
+    spread = np.where(red, 0.07, 0.12)
+    return (mean + spread * rng.standard_normal(mags.size)).astype(np.float32), red
+
+
+@dataclass
+class GalaxyModel:
+    """The galaxy content of halos for one config: the CLF, the magnitude map and limit."""
+
+    config: SyntheticConfig
+    mag_map: MagnitudeMap
+
+    def __post_init__(self) -> None:
+        self.clf_limit = self.mag_map.clf_limit(self.config.mag_limit)
+        self.log_l_min = float(log_luminosity(self.config, self.clf_limit))
+        self.tail = SatelliteTail(self.config.clf_alpha_s)
+
+    def populate(self, halos: dict[str, np.ndarray], first_id: int,
+                 rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Galaxies (GALAXY_COLUMNS) of a chunk of halos, ids from ``first_id``."""
+        cfg = self.config
+        m = halos["m200c"]
+        log_lc = central_log_lum(cfg, m)
+        cen_log_l = log_lc + cfg.clf_sigma_c * rng.standard_normal(m.size)
+        has_central = cen_log_l >= self.log_l_min
+        x_min = 10 ** (self.log_l_min - log_lc) / cfg.clf_satellite_l_ratio
+        tail_min = self.tail(x_min)
+        n_sat = rng.poisson(satellite_phi_star(cfg, m) * tail_min)
+        host = np.repeat(np.arange(m.size), n_sat)
+        sat_x = self.tail.inverse(tail_min[host] * rng.random(host.size))
+        sat_log_l = np.log10(sat_x * cfg.clf_satellite_l_ratio) + log_lc[host]
+
+        cen_idx = np.flatnonzero(has_central)
+        index = np.concatenate([cen_idx, host])
+        is_central = np.concatenate([np.ones(cen_idx.size, bool), np.zeros(host.size, bool)])
+        log_l = np.concatenate([cen_log_l[cen_idx], sat_log_l])
+        pos = np.stack([halos[a][index] for a in "xyz"], axis=1).astype(np.float64)
+        vel = np.stack([halos["v" + a][index] for a in "xyz"], axis=1).astype(np.float64)
+        offset_pos, offset_vel = self._satellite_orbits(halos, host, rng)
+        pos[cen_idx.size:] += offset_pos
+        vel[cen_idx.size:] += offset_vel
+        pos %= cfg.box_size
+        mags = self.mag_map(magnitude(cfg, log_l))
+        gr, quiescent = colours(mags, rng)
+        pos = pos.astype(np.float32)
+        pos[pos >= cfg.box_size] = 0.0  # float32 rounding can land exactly on box_size
+        return {
+            "galaxy_id": first_id + np.arange(index.size, dtype=np.int64),
+            "host_id": halos["halo_id"][index],
+            "is_central": is_central,
+            "x": pos[:, 0], "y": pos[:, 1], "z": pos[:, 2],
+            "vx": vel[:, 0].astype(np.float32), "vy": vel[:, 1].astype(np.float32),
+            "vz": vel[:, 2].astype(np.float32),
+            "mag_r": mags.astype(np.float32), "color_gr": gr, "quiescent": quiescent,
+        }
+
+    def _satellite_orbits(self, halos: dict[str, np.ndarray], host: np.ndarray,
+                          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Positions [h^-1 Mpc] and velocities [km/s] of satellites relative to their hosts:
+        NFW radii (the host's scale radius) out to the satellite extent R_out, isotropic
+        directions, Gaussian velocities with the Jeans dispersion, in units of
+        V_out = V200c sqrt(m(c x) / (m(c) x)), x = R_out / R200c."""
+        c = halos["concentration"][host].astype(float)
+        r200 = halos["r200c"][host].astype(float)
+        x = satellite_extent(self.config, c)
+        c_out = c * x
+        s = nfw_radii(c_out, rng)
+        offset = random_directions(host.size, rng) * (s * x * r200)[:, None]
+        v_out = virial_velocity(self.config, halos["m200c"][host], r200) \
+            * np.sqrt(nfw_mass(c_out) / nfw_mass(c) / x)
+        sigma = jeans_sigma_r(s, c_out) * v_out * self.config.satellite_velocity_bias
+        return offset, rng.standard_normal((host.size, 3)) * sigma[:, None]

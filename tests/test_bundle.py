@@ -1,0 +1,145 @@
+"""Model bundles (save/load, tampering, pickled code) and the train/evaluate commands."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from astropy.io import fits
+from toy_clusters import trained_toy_bundle, write_toy_training_set
+
+from surveymass.cli import main
+from surveymass.errors import InputError
+from surveymass.models.bundle import CARD, WEIGHTS, load_bundle, save_bundle
+from surveymass.models.datasets import load_split
+from surveymass.models.predict import predict
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch):
+    """One torch thread: the test machine's cores are shared."""
+    monkeypatch.setenv("SURVEYMASS_CPU_THREADS", "1")
+    torch.set_num_threads(1)
+
+
+@pytest.fixture
+def bundle_copy(tmp_path_factory, tmp_path):
+    data, folder = trained_toy_bundle(tmp_path_factory)
+    copy = tmp_path / "bundle"
+    shutil.copytree(folder, copy)
+    return data, copy
+
+
+def _edit_card(folder, edit):
+    card = json.loads((folder / CARD).read_text())
+    edit(card)
+    (folder / CARD).write_text(json.dumps(card))
+
+
+def test_round_trip_gives_identical_weights_and_predictions(bundle_copy, tmp_path):
+    data, folder = bundle_copy
+    bundle = load_bundle(folder)
+    again = load_bundle(save_bundle(bundle, tmp_path / "again"))
+    for key, value in bundle.state_tensors().items():
+        torch.testing.assert_close(again.state_tensors()[key], value, rtol=0, atol=0)
+    fields = load_split(data, "test").subset(np.arange(5))
+    np.testing.assert_array_equal(predict(bundle, fields, 20, seed=2, device="cpu").samples,
+                                  predict(again, fields, 20, seed=2, device="cpu").samples)
+    assert again.msigma == bundle.msigma and again.setup == "cylindrical"
+    card = json.loads((tmp_path / "again" / CARD).read_text())
+    assert card["training"]["n_fields"] == {"train": 300, "val": 80, "test": 120}
+    assert set(card) >= {"survey", "aperture", "cosmology", "features", "msigma", "metrics",
+                         "architecture", "weights", "provenance"}
+
+
+def test_card_that_does_not_match_the_weights_is_refused(bundle_copy):
+    _, folder = bundle_copy
+    _edit_card(folder, lambda c: c["architecture"].update(width=64))
+    with pytest.raises(InputError, match="do not match the architecture"):
+        load_bundle(folder)
+
+
+def test_changed_weights_are_refused(bundle_copy):
+    _, folder = bundle_copy
+    tensors = torch.load(folder / WEIGHTS, weights_only=True)
+    next(iter(tensors.values())).add_(1.0)
+    torch.save(tensors, folder / WEIGHTS)
+    with pytest.raises(InputError, match="SHA-256"):
+        load_bundle(folder)
+
+
+def test_other_feature_list_is_refused(bundle_copy):
+    _, folder = bundle_copy
+    _edit_card(folder, lambda c: c["features"].update(galaxy_features=["v_los", "r_proj"]))
+    with pytest.raises(InputError, match="features"):
+        load_bundle(folder)
+
+
+class _Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))  # would create a file if unpickled
+
+
+def test_pickled_code_in_the_weights_is_never_run(bundle_copy, tmp_path):
+    _, folder = bundle_copy
+    marker = tmp_path / "payload_ran"
+    with open(folder / WEIGHTS, "wb") as fh:
+        pickle.dump({"posterior.x": _Payload(str(marker))}, fh, protocol=2)
+    sha = hashlib.sha256((folder / WEIGHTS).read_bytes()).hexdigest()
+    _edit_card(folder, lambda c: c["weights"].update(sha256=sha))  # get past the checksum
+    with pytest.raises(InputError, match="plain tensor"):
+        load_bundle(folder)
+    assert not marker.exists()
+
+
+def test_missing_bundle_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="no model bundle"):
+        load_bundle(tmp_path / "nothing")
+
+
+def test_cli_train_and_evaluate_write_a_bundle_and_a_report(tmp_path):
+    data = write_toy_training_set(tmp_path / "ts", {"train": 60, "val": 20, "test": 30}, seed=9)
+    bundle = tmp_path / "b"
+    rc = main(["train", str(data), "--name", "cli", "-o", str(bundle), "--epochs", "2",
+               "--width", "16", "--latent", "8", "--context", "8", "--device", "cpu",
+               "--quiet"])
+    assert rc == 0 and (bundle / CARD).exists()
+    report = tmp_path / "report"
+    rc = main(["evaluate", str(bundle), str(data), "-o", str(report), "--samples", "100",
+               "--device", "cpu", "--quiet"])
+    assert rc == 0
+    numbers = json.loads((report / "report.json").read_text())
+    assert len(numbers["summary"]["coverage"]["levels"]) >= 10
+    assert {"predicted_vs_true.png", "coverage.png", "membership.png"} <= set(numbers["plots"])
+    assert all((report / name).stat().st_size > 1000 for name in numbers["plots"])
+    assert "shifting gapper" in (report / "report.md").read_text() or \
+        "gapper F1" in (report / "report.md").read_text()
+
+
+def test_cli_bad_training_sets_fail_cleanly(tmp_path, capsys):
+    data = write_toy_training_set(tmp_path / "ts", {"train": 20, "val": 10, "test": 10}, seed=2)
+    manifest = json.loads((data / "manifest.json").read_text())
+    manifest["version"] = 99
+    (data / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["train", str(data), "--name", "x", "-o", str(tmp_path / "b")]) == 2
+    assert "version" in capsys.readouterr().err
+
+    data = write_toy_training_set(tmp_path / "ts2", {"train": 20, "val": 10, "test": 10}, seed=2)
+    with fits.open(data / "train.fits") as hdus:
+        hdus["GALAXIES"].columns.del_col("v_los")
+        hdus.writeto(data / "train.fits", overwrite=True)
+    assert main(["train", str(data), "--name", "x", "-o", str(tmp_path / "b")]) == 2
+    assert "v_los" in capsys.readouterr().err
+
+    data = write_toy_training_set(tmp_path / "ts3", {"train": 20, "val": 0, "test": 10}, seed=2)
+    assert main(["train", str(data), "--name", "x", "-o", str(tmp_path / "b"),
+                 "--device", "cpu"]) == 2
+    assert "empty" in capsys.readouterr().err

@@ -1,0 +1,370 @@
+"""surveymass compare: statistics, matching, the literature table, GalWeight from VizieR."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+import pytest
+import requests
+from astropy.table import QTable
+from scipy.optimize import brentq
+
+from surveymass.cli import main
+from surveymass.cosmology import C_KMS, default_cosmology, transverse_comoving_distance
+from surveymass.errors import InputError, ServiceError
+from surveymass.inference import galweight
+from surveymass.inference.compare import (
+    MatchWindow,
+    compare_tables,
+    load_reference,
+    match_clusters,
+    read_reference_file,
+    read_results,
+    reference_masses_at,
+    summary_statistics,
+)
+from surveymass.inference.literature import (
+    LITERATURE_SOURCES,
+    PublishedMass,
+    build_literature_table,
+    hecs_sources,
+    load_literature_table,
+    read_sources,
+    to_log10_m200c,
+)
+
+RECORDED = Path(__file__).parent / "data" / "recorded"
+
+
+def results_table(names, ra, dec, z, median, p16, p84) -> QTable:
+    """A results table in the `surveymass infer` contract (extra columns as infer writes)."""
+    t = QTable()
+    t["name"], t["ra"], t["dec"], t["z"] = names, np.array(ra) * u.deg, np.array(dec) * u.deg, z
+    n = len(names)
+    t["n_galaxies"], t["n_members"] = np.full(n, 100), np.full(n, 60)
+    t["sigma_v"] = np.full(n, 800.0) * u.km / u.s
+    t["log10_m200c_msigma"] = median
+    t["log10_m200c_median"], t["log10_m200c_p16"], t["log10_m200c_p84"] = median, p16, p84
+    t["log10_m200c_p025"] = np.array(p16) - 0.1
+    t["log10_m200c_p975"] = np.array(p84) + 0.1
+    t["footprint_coverage"], t["flags"] = np.ones(n), [""] * n
+    return t
+
+
+def reference_table(names, ra, dec, z, mass, err_lo, err_hi, reference="ref") -> QTable:
+    t = QTable()
+    t["name"], t["ra"], t["dec"], t["z"] = names, np.array(ra) * u.deg, np.array(dec) * u.deg, z
+    t["log10_m200c"], t["log10_m200c_err_lo"], t["log10_m200c_err_hi"] = mass, err_lo, err_hi
+    t["reference"] = reference if not isinstance(reference, str) else [reference] * len(names)
+    t["flags"] = [""] * len(names)
+    return t
+
+
+def test_normalised_differences_hand_worked_three_clusters():
+    """Three clusters, worked by hand.
+
+    A: ours 15.00, sigma (15.30 - 14.70)/2 = 0.30; ref 14.50 -0.20/+0.40. Ours is higher,
+       so the ref's upper error 0.40 is used: sqrt(0.3^2 + 0.4^2) = 0.5, (0.50)/0.5 = +1.0.
+    B: ours 14.00, sigma (14.06 - 13.94)/2 = 0.06; ref 14.16 -0.08/+0.50. Ours is lower,
+       so the lower error 0.08: sqrt(0.06^2 + 0.08^2) = 0.1, (-0.16)/0.1 = -1.6.
+    C: ours 14.526, sigma 0.05; ref 14.50 +/- 0.12: sqrt(0.05^2 + 0.12^2) = 0.13,
+       0.026/0.13 = +0.2.
+    mean = (1.0 - 1.6 + 0.2)/3 = -0.13333; deviations 1.13333, -1.46667, 0.33333; squares
+    sum to 3.54667; sample variance 3.54667/2 = 1.77333; std = 1.33166.
+    """
+    ra, dec, z = [10.0, 120.0, 200.0], [0.0, 30.0, -5.0], [0.05, 0.08, 0.03]
+    ours = results_table(["A", "B", "C"], ra, dec, z, [15.0, 14.0, 14.526],
+                         [14.70, 13.94, 14.476], [15.30, 14.06, 14.576])
+    ref = reference_table(["a", "b", "c"], np.add(ra, 0.01), dec, np.add(z, 0.001),
+                          [14.50, 14.16, 14.50], [0.20, 0.08, 0.12], [0.40, 0.50, 0.12])
+    comparison = compare_tables(ours, ref)
+    assert list(comparison["ref_name"]) == ["a", "b", "c"]
+    np.testing.assert_allclose(comparison["sigma_ref"], [0.40, 0.08, 0.12])
+    np.testing.assert_allclose(comparison["normalised_difference"], [1.0, -1.6, 0.2],
+                               atol=1e-9)
+    stats = summary_statistics(comparison)
+    assert stats["n_used"] == 3
+    assert stats["mean"] == pytest.approx(-0.133333, abs=1e-6)
+    assert stats["std"] == pytest.approx(1.331665, abs=1e-6)
+
+
+def test_consistent_masses_with_honest_errors_give_zero_mean_and_unit_std():
+    """800 clusters (the size of the CNN3D GalWeight sample), ours drawn around the
+    reference with the combined error: mu ~ 0 and sigma ~ 1 within their sampling errors
+    (1/sqrt(800) = 0.035 and 1/sqrt(1600) = 0.025)."""
+    rng = np.random.default_rng(42)
+    n = 800
+    ra, dec, z = rng.uniform(0, 360, n), rng.uniform(-10, 60, n), rng.uniform(0.02, 0.1, n)
+    ref_mass, sigma_ref = rng.uniform(14.0, 15.0, n), rng.uniform(0.05, 0.2, n)
+    sigma_ours = rng.uniform(0.05, 0.2, n)
+    ours_mass = ref_mass + rng.normal(0, np.hypot(sigma_ours, sigma_ref))
+    ours = results_table([f"c{i}" for i in range(n)], ra, dec, z, ours_mass,
+                         ours_mass - sigma_ours, ours_mass + sigma_ours)
+    ref = reference_table([f"r{i}" for i in range(n)], ra, dec, z, ref_mass, sigma_ref,
+                          sigma_ref)
+    stats = summary_statistics(compare_tables(ours, ref))
+    assert stats["n_used"] == n
+    assert abs(stats["mean"]) < 3 * 0.035
+    assert abs(stats["std"] - 1.0) < 3 * 0.025
+
+
+def _offset_north(dec0: float, separation: float, z: float) -> float:
+    """Declination [deg] at a projected comoving ``separation`` [h^-1 Mpc] due north
+    (gnomonic: eta = tan(delta dec))."""
+    d_m = transverse_comoving_distance(default_cosmology(), z)
+    return dec0 + np.degrees(np.arctan(separation / d_m))
+
+
+def test_matching_keeps_the_window_and_nearest_per_reference():
+    z0 = 0.0231
+    ours = results_table(["Coma"], [194.95], [27.98], [z0], [14.9], [14.8], [15.0])
+    z_fast = z0 + 1600.0 * (1 + z0) / C_KMS  # 1600 km/s away: a near miss in velocity
+    ref = reference_table(
+        ["in_0.95", "out_1.05", "out_dv", "in_0.30_other_ref"],
+        [194.95] * 4,
+        [_offset_north(27.98, 0.95, z0), _offset_north(27.98, 1.05, z0), 27.98,
+         _offset_north(27.98, 0.30, z0)],
+        [z0, z0, z_fast, z0], [14.8] * 4, [0.1] * 4, [0.1] * 4,
+        reference=["paper1", "paper1", "paper1", "paper2"])
+    pairs = match_clusters(ours, ref, MatchWindow(max_separation=1.0, max_dv=1500.0))
+    assert [(ref["name"][j], round(sep, 6)) for _, j, sep, _ in pairs] == [
+        ("in_0.95", 0.95), ("in_0.30_other_ref", 0.30)]
+    # the near misses alone give no match
+    assert match_clusters(ours, ref[1:3]) == []
+    # a wider velocity window takes in the fast one (dv = 1600 km/s)
+    wide = match_clusters(ours, ref[2:3], MatchWindow(max_dv=1700.0))
+    assert wide[0][3] == pytest.approx(1600.0, rel=1e-9)
+
+
+def test_lokas_mamon_virial_mass_converts_to_the_quoted_m200c():
+    """LM03: M_vir = 1.4e15 h_70^-1 Msun, NFW c = 9 (30%). Kodi Ramanah et al. 2020
+    (Table 1) quote log10 M200c = 14.91 +/- 0.11 h^-1 Msun for it."""
+    sources = read_sources()
+    coma = sources[sources["bibcode"] == "2003MNRAS.343..401L"]
+    assert coma["value"][0] == 14.0 and coma["h"][0] == 0.7 and coma["mdef"][0] == "vir"
+    row = build_literature_table(coma)[0]
+    log_m, lo, hi = row["log10_m200c"], row["log10_m200c_err_lo"], row["log10_m200c_err_hi"]
+    conversion = row["conversion"]
+    assert log_m == pytest.approx(14.91, abs=0.015)
+    assert hi == pytest.approx(np.log10(1.3), abs=1e-6)  # +30% through a fixed-c ratio
+    assert lo == pytest.approx(-np.log10(0.7), abs=1e-6)
+    assert "x0.7" in conversion and "vir -> 200c" in conversion
+
+
+def test_h70_to_h_inverse_by_hand():
+    """10e14 h_70^-1 Msun = 10e14 x 0.7 h^-1 Msun = 7e14: log10 = 14.845098."""
+    mass = PublishedMass(10.0, 1.0, 2.0, "linear", h=0.7, mdef="200c", z=0.05)
+    log_m, lo, hi, conversion = to_log10_m200c(mass)
+    assert log_m == pytest.approx(np.log10(7e14), abs=1e-12)
+    assert lo == pytest.approx(np.log10(10 / 9), abs=1e-12)
+    assert hi == pytest.approx(np.log10(12 / 10), abs=1e-12)
+    assert conversion.startswith("x0.7")
+
+
+def _nfw_m200_over_m500(c500: float) -> float:
+    """NFW by hand: the mean density inside x r_s scales as m(x)/x^3,
+    m(x) = ln(1+x) - x/(1+x); r200 is where it is 200/500 of its value at c500."""
+    def m(x):
+        return np.log1p(x) - x / (1 + x)
+
+    c200 = brentq(lambda x: m(x) / x**3 - 0.4 * m(c500) / c500**3, c500, 10 * c500)
+    return m(c200) / m(c500)
+
+
+def test_m500c_to_m200c_matches_nfw_by_hand_and_round_trips():
+    mass = PublishedMass(3.0, 0.3, 0.3, "linear", h=1.0, mdef="500c", z=0.1,
+                         concentration=3.0)
+    log_m, *_ = to_log10_m200c(mass)
+    assert log_m == pytest.approx(np.log10(3e14 * _nfw_m200_over_m500(3.0)), abs=1e-4)
+    # with the concentration model, 500c -> 200c -> 500c comes back within 0.01 dex
+    from colossus.halo import mass_adv
+
+    no_c = PublishedMass(3.0, 0.3, 0.3, "linear", h=1.0, mdef="500c", z=0.1)
+    log_200, *_ = to_log10_m200c(no_c)
+    back = mass_adv.changeMassDefinitionCModel(10**log_200, 0.1, "200c", "500c",
+                                               c_model="ishiyama21")[0]
+    assert np.log10(back) == pytest.approx(np.log10(3e14), abs=0.01)
+    assert 0.1 < log_200 - np.log10(3e14) < 0.2  # M200c/M500c ~ 1.3-1.5 for clusters
+
+
+def test_unknown_mass_definition_is_a_clear_error():
+    with pytest.raises(InputError, match="cannot convert mass definition 'x500'"):
+        to_log10_m200c(PublishedMass(3.0, 0.3, 0.3, "linear", 1.0, "x500", 0.1))
+
+
+def test_shipped_literature_table_holds_the_published_values():
+    table = load_literature_table()
+    assert all(table["reference"]) and all(table["bibcode"]) and all(table["conversion"])
+    quoted = {("A1689", "2009ApJ...701.1336L"): (15.05, 0.12, 0.12),
+              ("A85", "2007MNRAS.377..843W"): (14.88, 0.07, 0.07),
+              ("A119", "2020ApJS..246....2A"): (14.61, 0.11, 0.11),
+              ("A576", "2007MNRAS.377..843W"): (14.69, 0.08, 0.08),
+              ("A1651", "2007MNRAS.377..843W"): (14.81, 0.11, 0.11),
+              ("A2142", "2014A&A...566A..68M"): (14.95, 0.14, 0.04),
+              ("A2670", "2020ApJS..246....2A"): (14.72, 0.10, 0.10),
+              ("Coma", "2022NatAs...6..936H"): (15.10, 0.15, 0.15)}
+    for row in table:
+        key = (row["name"], row["bibcode"])
+        if key in quoted:
+            got = (row["log10_m200c"], row["log10_m200c_err_lo"], row["log10_m200c_err_hi"])
+            np.testing.assert_allclose(got, quoted.pop(key), atol=1e-9)
+    assert not quoted, f"missing rows: {quoted}"
+    # the shipped file is what the builder makes from the sources
+    rebuilt = build_literature_table(read_sources(LITERATURE_SOURCES))
+    np.testing.assert_allclose(table["log10_m200c"][:len(rebuilt)], rebuilt["log10_m200c"])
+
+
+def test_hecs_transcribed_masses_are_in_h_inverse_units(shared_data):
+    """M200 = (4/3) pi 200 rho_c(z) r200^3 holds for the transcribed HeCS M200 and r200
+    in h^-1 units (median ratio ~1) and fails for h = 0.7 (ratio ~0.49)."""
+    from astropy.table import Table
+
+    folder = shared_data / "real" / "literature"
+    raw = Table.read(folder / "HeCS_Rines2013_table4_caustic_masses_transcribed.tsv",
+                     format="ascii.tab")
+    rows = hecs_sources(folder)
+    cosmo = default_cosmology()
+    rho_h = (cosmo.critical_density(rows["z"]).to_value(u.Msun / u.Mpc**3) / cosmo.h**2)
+    ratio = 4 / 3 * np.pi * 200 * rho_h * raw["r200Mpc"] ** 3 / (raw["M200e14"] * 1e14)
+    assert np.median(ratio) == pytest.approx(1.0, abs=0.02)
+    assert np.all(np.abs(ratio - 1.0) < 0.05)  # every cluster, to the transcription's rounding
+    assert len(rows) == 58 and all("transcribed" in f for f in rows["flags"])
+    assert rows[rows["name"] == "A1361"]["flags"][0] == "transcribed;zero_error"
+
+
+# --- GalWeight (VizieR) -----------------------------------------------------------------
+
+def _fake_vizier(monkeypatch, body: bytes | Exception):
+    """Replace astroquery's HTTP call; returns the list of payloads it was sent."""
+    from astroquery.vizier.core import VizierClass
+
+    sent = []
+
+    def fake_request(self, method, url, data=None, **kwargs):
+        sent.append(data)
+        if isinstance(body, Exception):
+            raise body
+        response = requests.Response()
+        response._content, response.status_code = body, 200
+        return response
+
+    monkeypatch.setattr(VizierClass, "_request", fake_request)
+    return sent
+
+
+@pytest.fixture
+def recorded_votable() -> bytes:
+    return (RECORDED / "vizier_galwcat19.xml").read_bytes()
+
+
+def test_galweight_recorded_response_is_parsed_and_cached(monkeypatch, recorded_votable):
+    sent = _fake_vizier(monkeypatch, recorded_votable)
+    ref = galweight.galweight_reference()
+    assert "-out.max=unlimited" in sent[0] and "-out.all" in sent[0]  # all rows, all columns
+    assert "J/ApJS/246/2" in sent[0]
+    # the member table is skipped; Coma's row has no mass in the recording and is dropped
+    assert list(ref["name"]) == ["GalWCat19 1001", "GalWCat19 1002", "GalWCat19 9001",
+                                 "GalWCat19 9002"]
+    a119 = ref[0]
+    assert a119["log10_m200c"] == pytest.approx(np.log10(4.07e14), abs=1e-6)  # float32 in VizieR
+    assert a119["log10_m200c_err_lo"] == pytest.approx(np.log10(4.07 / 3.04), abs=1e-6)
+    assert a119["log10_m200c_err_hi"] == pytest.approx(np.log10(5.10 / 4.07), abs=1e-6)
+    assert ref.meta["vizier_table"] == "J/ApJS/246/2/clusters"
+    # the second call reads the cache: no request
+    assert galweight.cache_path().exists()
+    again = galweight.galweight_reference()
+    assert len(sent) == 1
+    np.testing.assert_array_equal(again["log10_m200c"], ref["log10_m200c"])
+
+
+def test_galweight_without_a_cluster_table_names_what_it_found(recorded_votable):
+    from astroquery.utils import TableList
+    from astroquery.vizier.core import _parse_vizier_votable
+
+    members = _parse_vizier_votable(recorded_votable)["J/ApJS/246/2/members"]
+    tables = TableList({"J/ApJS/246/2/members": members})
+    with pytest.raises(ServiceError, match="J/ApJS/246/2/members: GalWCat19, RAJ2000"):
+        galweight.select_cluster_table(tables)
+
+
+def test_galweight_corrupted_cache_is_refetched_with_a_warning(monkeypatch, recorded_votable):
+    sent = _fake_vizier(monkeypatch, recorded_votable)
+    path = galweight.cache_path()
+    path.parent.mkdir(parents=True)
+    path.write_text("# %ECSV 1.0\n# ---\n# truncated by a crash")
+    with pytest.warns(UserWarning, match="unreadable"):
+        table = galweight.fetch_galweight_table()
+    assert len(sent) == 1 and len(table) == 5
+    assert galweight.fetch_galweight_table().colnames == table.colnames  # repaired
+
+
+def test_galweight_unreachable_is_a_service_error_after_retries(monkeypatch):
+    sent = _fake_vizier(monkeypatch, requests.ConnectionError("no route to host"))
+    with pytest.raises(ServiceError, match="after 3 tries.*no route to host"):
+        galweight.fetch_galweight_table(retries=3, backoff_s=0.0)
+    assert len(sent) == 3
+
+
+def test_compare_cli_against_galweight_writes_table_and_plot(monkeypatch, recorded_votable,
+                                                             tmp_path, capsys):
+    _fake_vizier(monkeypatch, recorded_votable)
+    results = tmp_path / "results.ecsv"
+    results_table(["A119", "A2670", "far"], [14.067, 358.557, 60.0], [-1.255, -10.419, 5.0],
+                  [0.0440, 0.0765, 0.05], [14.70, 14.60, 14.0], [14.60, 14.48, 13.9],
+                  [14.82, 14.70, 14.1]).write(results)
+    out, png = tmp_path / "cmp.ecsv", tmp_path / "cmp.png"
+    assert main(["compare", str(results), "--against", "galweight", "-o", str(out),
+                 "--plot", str(png)]) == 0
+    written = QTable.read(out)
+    assert list(written["ref_name"]) == ["GalWCat19 1001", "GalWCat19 1002"]
+    assert written.meta["summary"]["n_pairs"] == 2
+    assert written.meta["provenance"]["against"] == "galweight"
+    assert png.stat().st_size > 10_000
+    assert "2 matched pair(s) against galweight" in capsys.readouterr().out
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+def test_results_missing_columns_is_a_clear_error(tmp_path, capsys):
+    path = tmp_path / "bad.ecsv"
+    t = results_table(["A"], [1.0], [2.0], [0.05], [14.0], [13.9], [14.1])
+    t.remove_columns(["log10_m200c_p16", "dec"])
+    t.write(path)
+    with pytest.raises(InputError, match="lacks the column\\(s\\) dec, log10_m200c_p16"):
+        read_results(path)
+    assert main(["compare", str(path), "--against", "literature"]) == 2
+    assert "lacks the column(s) dec, log10_m200c_p16" in capsys.readouterr().err
+
+
+def test_reference_file_common_spellings_and_missing_columns(tmp_path):
+    good = tmp_path / "mine.csv"
+    good.write_text("Cluster,RAJ2000,DEJ2000,redshift,logM200c,e_logM200c\n"
+                    "Coma,194.95,27.98,0.0231,15.0,0.1\n")
+    ref = read_reference_file(good)
+    assert ref["name"][0] == "Coma" and ref["log10_m200c_err_hi"][0] == 0.1
+    assert ref["reference"][0] == "mine.csv"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,ra,z,logM\nComa,194.95,0.0231,15.0\n")
+    with pytest.raises(InputError) as err:
+        read_reference_file(bad)
+    assert "dec (one of: dec, Dec" in str(err.value)
+    assert "an error on logM" in str(err.value)
+
+
+def test_reference_masses_at_coma_and_a_mistyped_against():
+    coma = reference_masses_at(194.95, 27.98, 0.0231)
+    assert sorted(coma["bibcode"]) == ["2003MNRAS.343..401L", "2022NatAs...6..936H"]
+    with pytest.raises(InputError, match="'galweight', 'literature' or an existing table"):
+        load_reference("galwieght")
+
+
+@pytest.mark.live
+def test_live_vizier_galwcat19_has_the_expected_cluster_table():
+    table = galweight.fetch_galweight_table(refresh=True)
+    ref = galweight.galweight_reference(table)
+    assert 1700 < len(ref) < 1900
+    assert 13.0 < np.median(ref["log10_m200c"]) < 15.0
+    coma = results_table(["Coma"], [194.95], [27.98], [0.0231], [14.9], [14.8], [15.0])
+    assert len(match_clusters(coma, ref)) == 1

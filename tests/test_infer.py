@@ -1,0 +1,247 @@
+"""surveymass infer: real catalogues -> phase space -> the bundle -> results, flags, files.
+
+The bundle is the models' tiny toy bundle (tests/toy_clusters.py, trained once per
+session); its survey ('toy', z 0.01-0.2, no footprint map) differs from SDSS Legacy, so
+tests that need a footprint use a copy whose card names the shipped SDSS Legacy map.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+
+import astropy.units as u
+import numpy as np
+import pytest
+import torch
+from astropy.coordinates import SkyCoord, offset_by
+from astropy.io import fits
+from astropy.table import QTable, Table
+from toy_clusters import trained_toy_bundle
+
+from surveymass.catalog import read_catalog
+from surveymass.cli import main
+from surveymass.cosmology import C_KMS, transverse_comoving_distance
+from surveymass.inference.infer import ClusterField, infer_fields
+from surveymass.models.bundle import CARD, load_bundle
+from surveymass.models.datasets import load_split
+from surveymass.models.predict import predict
+from surveymass.paths import CATALOGS, PROJECT_ROOT
+from surveymass.photometry import absolute_magnitude_limit
+from surveymass.registry import Cluster
+
+COMA = CATALOGS / "coma_sdss.fits"
+RESULT_COLUMNS = ["name", "ra", "dec", "z", "n_galaxies", "n_members", "sigma_v",
+                  "log10_m200c_msigma", "log10_m200c_p025", "log10_m200c_p16",
+                  "log10_m200c_median", "log10_m200c_p84", "log10_m200c_p975",
+                  "footprint_coverage", "flags"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch):
+    """One torch thread: the test machine's cores are shared."""
+    monkeypatch.setenv("SURVEYMASS_CPU_THREADS", "1")
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    """(training-set folder, bundle folder, loaded bundle)."""
+    data, folder = trained_toy_bundle(tmp_path_factory)
+    return data, folder, load_bundle(folder, "cpu")
+
+
+@pytest.fixture(scope="module")
+def sdss_toy(toy, tmp_path_factory):
+    """The toy bundle with the SDSS Legacy footprint map in its survey (same weights)."""
+    folder = tmp_path_factory.mktemp("sdss_toy") / "bundle"
+    shutil.copytree(toy[1], folder)
+    card = json.loads((folder / CARD).read_text())
+    card["survey"]["footprint"] = "sdss_legacy_footprint.fits"
+    (folder / CARD).write_text(json.dumps(card))
+    return folder
+
+
+def sky_catalogue(fields, k, ra_cl, dec_cl, cosmology) -> Table:
+    """Galaxies of toy field ``k`` placed on the sky around (ra_cl, dec_cl) by the exact
+    inverse of the gnomonic projection: separation arctan(R / D_M), position angle
+    atan2(x, y) east of north; z from v_los = c (z - z_cl) / (1 + z_cl)."""
+    rows = slice(fields.offsets[k], fields.offsets[k + 1])
+    x, y, v = fields.x[rows], fields.y[rows], fields.v_los[rows]
+    z_cl = fields.z_cl[k]
+    separation = np.arctan(np.hypot(x, y) / transverse_comoving_distance(cosmology, z_cl))
+    ra, dec = offset_by(np.radians(ra_cl), np.radians(dec_cl), np.arctan2(x, y), separation)
+    return Table({"ra": ra.deg, "dec": dec.deg, "z": z_cl + v * (1 + z_cl) / C_KMS,
+                  "z_err": np.full(len(x), np.nan), "mag_r": fields.mag_r[rows]})
+
+
+def toy_fields(data, bundle, n, split="test", ra=150.0, dec=20.0):
+    fields = load_split(data, split).subset(np.arange(n))
+    clusters = [ClusterField(Cluster(f"toy{k}", ra, dec, fields.z_cl[k]),
+                             sky_catalogue(fields, k, ra, dec, bundle.cosmology))
+                for k in range(n)]
+    return fields, clusters
+
+
+def test_infer_runs_the_same_chain_as_predict_on_the_same_fields(toy):
+    """Sky -> phase space -> bundle reproduces predict() on the training-set fields."""
+    data, _, bundle = toy
+    fields, clusters = toy_fields(data, bundle, 8)
+    result = infer_fields(clusters, bundle, n_samples=100, seed=5, device="cpu")
+    # the toy sets' depth feature has no K-correction; infer uses the survey's (photometry)
+    fields.mag_lim_abs = absolute_magnitude_limit(fields.z_cl, bundle.survey, bundle.cosmology)
+    expected = predict(bundle, fields, n_samples=100, seed=5, device="cpu")
+
+    gal = result.galaxies
+    np.testing.assert_allclose(gal["R"], np.hypot(fields.x, fields.y), atol=1e-6)
+    np.testing.assert_allclose(gal["v_los"].to_value(u.km / u.s), fields.v_los, atol=1e-6)
+    np.testing.assert_allclose(gal["p_member"], expected.p_member, atol=1e-4)
+    np.testing.assert_array_equal(result.results["n_galaxies"], fields.n_galaxies)
+    np.testing.assert_array_equal(result.results["n_members"], expected.n_members)
+    np.testing.assert_allclose(result.results["sigma_v"].value, expected.sigma, rtol=1e-6)
+    np.testing.assert_allclose(result.samples, expected.samples, atol=2e-3)
+    np.testing.assert_allclose(result.results["log10_m200c_median"],
+                               np.median(expected.samples, axis=1), atol=2e-3)
+    again = infer_fields(clusters, bundle, n_samples=100, seed=5, device="cpu")
+    np.testing.assert_array_equal(again.samples, result.samples)
+    other = infer_fields(clusters, bundle, n_samples=100, seed=6, device="cpu")
+    assert not np.allclose(other.samples, result.samples)
+
+
+def test_masses_of_toy_clusters_track_the_truth(toy):
+    data, _, bundle = toy
+    fields, clusters = toy_fields(data, bundle, 40)
+    res = infer_fields(clusters, bundle, n_samples=300, seed=0, device="cpu").results
+    error = res["log10_m200c_median"] - fields.log10_m200c
+    inside = (res["log10_m200c_p16"] <= fields.log10_m200c) & (
+        fields.log10_m200c <= res["log10_m200c_p84"])
+    # toy masses span 13.7-15 dex; a tiny bundle gets ~0.2 dex (test_models: < 0.3)
+    assert abs(np.mean(error)) < 0.15 and np.std(error) < 0.35
+    assert 0.45 <= inside.mean() <= 0.95  # 68% intervals, 40 clusters
+    assert np.all(res["log10_m200c_p025"] < res["log10_m200c_p16"])
+    assert np.all(res["log10_m200c_p84"] < res["log10_m200c_p975"])
+    assert set(res["flags"]) == {""}  # toy fields are what the toy bundle was trained on
+
+
+def test_coma_counts_and_footprint_from_the_real_catalogue(sdss_toy):
+    """The aperture count of the shipped SDSS catalogue, checked with astropy separations."""
+    bundle = load_bundle(sdss_toy, "cpu")
+    table, cluster = read_catalog(COMA)
+    result = infer_fields([ClusterField(cluster, table)], bundle, n_samples=50, device="cpu")
+    row = result.results[0]
+    d_m = transverse_comoving_distance(bundle.cosmology, cluster.z)
+    separation = SkyCoord(table["ra"], table["dec"], unit="deg").separation(
+        SkyCoord(cluster.ra, cluster.dec, unit="deg")).rad
+    v_los = C_KMS * (table["z"] - cluster.z) / (1 + cluster.z)
+    inside = (np.tan(separation) * d_m < 1.6) & (np.abs(v_los) < 2200) & (
+        table["mag_r"] <= 17.77)
+    assert row["n_galaxies"] == inside.sum()
+    assert 500 < row["n_galaxies"] < 800  # ~1.6 h^-1 Mpc, SDSS r < 17.77 around Coma
+    assert row["footprint_coverage"] > 0.99  # Coma sits well inside the Legacy area
+    assert "incomplete_footprint" not in row["flags"]
+    assert np.isfinite(row["log10_m200c_median"])
+    # Coma's velocity dispersion is ~1000 km/s (e.g. Lokas & Mamon 2003): members' sigma
+    # comes from the real velocities whatever the tiny classifier says
+    assert 600 < row["sigma_v"].value < 1300
+
+
+def test_clusters_the_bundle_cannot_weigh_get_flags_and_no_mass(toy, sdss_toy):
+    bundle = load_bundle(sdss_toy, "cpu")
+    data = toy[0]
+    _, (good,) = toy_fields(data, bundle, 1, ra=194.95, dec=27.98)  # inside SDSS
+    _, (south,) = toy_fields(data, bundle, 1, ra=150.0, dec=-60.0)  # outside SDSS
+    far = Table(good.galaxies)
+    far["z"] += 0.25  # same galaxies around a cluster at z + 0.25 > toy z_max = 0.2
+    clusters = [good, south, ClusterField(
+        Cluster("far", good.cluster.ra, good.cluster.dec, good.cluster.z + 0.25), far),
+        ClusterField(good.cluster, good.galaxies[:9])]  # 9 < min_galaxies = 10
+    res = infer_fields(clusters, bundle, n_samples=50, device="cpu").results
+    assert res["flags"].tolist() == ["", "outside_footprint", "redshift_out_of_range",
+                                     "too_few_galaxies"]
+    assert res["footprint_coverage"][1] == 0
+    assert np.isfinite(res["log10_m200c_median"][0])
+    for column in ("log10_m200c_median", "log10_m200c_p16", "log10_m200c_msigma",
+                   "sigma_v"):
+        assert np.all(np.isnan(np.asarray(res[column][1:], float)))
+    assert res["n_members"].mask.tolist() == [False, True, True, True]
+
+
+def test_cli_batch_table_writes_results_details_and_plots(toy, tmp_path, capsys):
+    """A CSV with a cluster-id column of registry names is a batch of clusters."""
+    coma, _ = read_catalog(COMA)
+    coma = coma[["ra", "dec", "z", "mag_r"]]
+    coma["cluster"] = "Coma"
+    a2199 = Table({"ra": 247.16 + 0.01 * np.arange(5), "dec": np.full(5, 39.55),
+                   "z": np.full(5, 0.0302), "mag_r": np.full(5, 16.0), "cluster": ["A2199"] * 5})
+    from astropy.table import vstack
+
+    vstack([coma, a2199]).write(tmp_path / "batch.csv")
+    out = tmp_path / "res.ecsv"
+    rc = main(["infer", str(tmp_path / "batch.csv"), "--model", str(toy[1]), "-o", str(out),
+               "--samples", "64", "--seed", "3", "--plots", str(tmp_path / "plots"),
+               "--device", "cpu", "-q"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "Coma: log10 M200c" in printed and "A2199: no mass" in printed
+
+    res = QTable.read(out)
+    assert res.colnames == RESULT_COLUMNS
+    assert res["name"].tolist() == ["Coma", "A2199"]
+    assert res["flags"][1] == "too_few_galaxies" and res["n_galaxies"][1] == 5
+    assert res["sigma_v"].unit == u.km / u.s and res["ra"].unit == u.deg
+    record = res.meta["provenance"]
+    assert record["seed"] == 3 and record["n_samples"] == 64
+    assert record["model"]["card_sha256"] == hashlib.sha256(
+        (toy[1] / CARD).read_bytes()).hexdigest()
+
+    with fits.open(tmp_path / "res_details.fits") as hdul:
+        galaxies, posterior = Table(hdul["GALAXIES"].data), Table(hdul["POSTERIOR"].data)
+    assert len(galaxies) == len(coma) + 5
+    assert set(galaxies.colnames) >= {"cluster", "ra", "dec", "z", "x", "y", "R", "v_los",
+                                      "p_member"}
+    in_coma = galaxies["cluster"] == "Coma"
+    assert np.isfinite(galaxies["p_member"][in_coma & galaxies["in_aperture"]]).all()
+    assert np.isnan(galaxies["p_member"][~in_coma]).all()
+    assert posterior["log10_m200c"].shape == (2, 64)
+    np.testing.assert_allclose(np.median(posterior["log10_m200c"][0]),
+                               res["log10_m200c_median"][0], atol=1e-4)
+    for name in ("Coma", "A2199"):
+        image = __import__("matplotlib.pyplot").pyplot.imread(tmp_path / "plots" / f"{name}.png")
+        assert image.shape[0] > 400 and image.shape[1] > 1000
+
+
+@pytest.mark.parametrize("table, options, message", [
+    ({"ra": [1.0], "dec": [2.0], "speed": [3.0]}, [], "lacks column(s) for z"),
+    ({"ra": [150.0] * 3, "dec": [20.0] * 3, "z": [0.0, -1.0, np.nan]}, [],
+     "no usable galaxies"),
+    ({"ra": [150.0], "dec": [20.0], "z": [0.05]}, [], "does not say which cluster"),
+    ({"ra": [150.0], "dec": [20.0], "z": [0.05]}, ["--ra", "150", "--dec", "20"],
+     "--ra, --dec and --z go together"),
+    ({"ra": [150.0], "dec": [20.0], "z": [0.05]}, ["--name", "coma", "--survey",
+                                                   "sdss_legacy"], "trained for 'toy'"),
+    ({"ra": [150.0], "dec": [20.0], "z": [0.05], "cluster_id": ["nowhere"]}, [],
+     "not a registry cluster"),
+])
+def test_cli_bad_input_is_a_clear_error(toy, tmp_path, capsys, table, options, message):
+    Table(table).write(tmp_path / "in.csv")
+    rc = main(["infer", str(tmp_path / "in.csv"), "--model", str(toy[1]), "-o",
+               str(tmp_path / "r.ecsv"), "-q", *options])
+    assert rc == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "r.ecsv").exists()
+
+
+def test_coma_example_runs_end_to_end(toy, tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location(
+        "coma_example", PROJECT_ROOT / "examples" / "coma_end_to_end.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    assert example.main(["--model", str(toy[1]), "--out", str(tmp_path), "--samples",
+                         "100"]) == 0
+    printed = capsys.readouterr().out
+    assert "Lokas & Mamon 2003" in printed and "Ho et al. 2022" in printed
+    for name in ("coma_results.ecsv", "coma_results_details.fits", "Coma.png",
+                 "coma_vs_literature.ecsv", "coma_vs_literature.png"):
+        assert (tmp_path / name).is_file()

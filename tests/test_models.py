@@ -1,0 +1,143 @@
+"""Deep Sets symmetries, the flow's normalisation, and tiny networks trained on toy clusters."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from toy_clusters import TINY_ARCHITECTURE, trained_toy_bundle
+
+from surveymass.models.bundle import load_bundle
+from surveymass.models.classifier import InterloperClassifier
+from surveymass.models.datasets import load_split
+from surveymass.models.deepsets import Architecture, HierarchicalDeepSets
+from surveymass.models.evaluate import hpd_coverage, roc_auc, tarp_coverage
+from surveymass.models.posterior import MassPosterior
+from surveymass.models.predict import predict
+
+ARCH = Architecture(**TINY_ARCHITECTURE)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch):
+    """One torch thread: the test machine's cores are shared."""
+    monkeypatch.setenv("SURVEYMASS_CPU_THREADS", "1")
+    torch.set_num_threads(1)
+
+
+def _inputs(seed=0, b=4, n=9, f=4, g=3):
+    gen = torch.Generator().manual_seed(seed)
+    mask = torch.ones(b, n, dtype=torch.bool)
+    mask[1, 6:] = False
+    mask[3, 2:] = False
+    return torch.randn(b, n, f, generator=gen), mask, torch.randn(b, g, generator=gen)
+
+
+def test_deepsets_context_is_permutation_invariant_and_latents_equivariant():
+    torch.manual_seed(0)
+    net = HierarchicalDeepSets(4, 3, ARCH)
+    galaxy, mask, field = _inputs()
+    mask[:] = True
+    perm = torch.randperm(galaxy.shape[1])
+    h, c = net(galaxy, mask, field)
+    h_p, c_p = net(galaxy[:, perm], mask[:, perm], field)
+    torch.testing.assert_close(c_p, c, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(h_p, h[:, perm], rtol=1e-5, atol=1e-6)
+
+
+def test_padding_content_and_length_do_not_change_outputs():
+    torch.manual_seed(0)
+    classifier = InterloperClassifier(4, 3, ARCH)
+    galaxy, mask, field = _inputs()
+    logits = classifier(galaxy, mask, field)
+    noisy = galaxy.clone()
+    noisy[~mask] = 1e3 * torch.randn(int((~mask).sum()), 4)
+    longer = torch.cat([noisy, torch.randn(4, 5, 4)], dim=1)
+    longer_mask = torch.cat([mask, torch.zeros(4, 5, dtype=torch.bool)], dim=1)
+    torch.testing.assert_close(classifier(longer, longer_mask, field)[:, :9][mask], logits[mask])
+
+
+def test_flow_density_integrates_to_one_and_samples_follow_it():
+    torch.manual_seed(0)
+    posterior = MassPosterior(4, 3, ARCH, delta_loc=0.1, delta_scale=0.2)
+    galaxy, mask, field = _inputs()
+    m_sigma = torch.tensor([14.0, 14.5, 13.8, 15.0])
+    grid = torch.linspace(-2.5, 2.5, 4001)
+    logp = posterior.log_prob_values(grid.expand(4, -1), galaxy, mask, field, m_sigma)
+    step = float(grid[1] - grid[0])
+    np.testing.assert_allclose(logp.exp().sum(1).numpy() * step, 1.0, atol=2e-3)
+    samples = posterior.sample(20000, galaxy, mask, field, m_sigma)
+    mean_from_density = (grid * logp.exp()).sum(1) * step
+    np.testing.assert_allclose(samples.mean(1).numpy(), mean_from_density.numpy(), atol=0.01)
+
+
+def test_coverage_statistics_are_calibrated_for_exact_gaussian_posteriors():
+    rng = np.random.default_rng(0)
+    centre = rng.normal(0, 1, 4000)
+    truth = centre + rng.normal(0, 0.3, 4000)  # truth drawn from the posterior
+    samples = centre[:, None] + rng.normal(0, 0.3, (4000, 400))
+    logp = lambda x: -0.5 * ((x - centre[:, None]) / 0.3) ** 2  # noqa: E731
+    hpd = hpd_coverage(logp(samples), logp(truth[:, None])[:, 0])
+    levels = np.linspace(0.05, 0.95, 19)
+    assert np.max(np.abs(hpd - levels)) < 0.03
+    assert np.max(np.abs(tarp_coverage(samples, truth, seed=1) - levels)) < 0.03
+    # an overconfident posterior (std 0.15 instead of 0.3) under-covers
+    narrow = centre[:, None] + rng.normal(0, 0.15, (4000, 400))
+    assert hpd_coverage(-0.5 * ((narrow - centre[:, None]) / 0.15) ** 2,
+                        -0.5 * ((truth - centre) / 0.15) ** 2)[17] < 0.7
+
+
+def test_roc_auc_worked_example():
+    # positives 0.9, 0.4; negatives 0.5, 0.1: 3 of 4 pairs ordered -> 0.75
+    assert roc_auc(np.array([0.9, 0.4, 0.5, 0.1]), np.array([True, True, False, False])) == 0.75
+
+
+def test_tiny_trained_bundle_classifies_and_is_roughly_calibrated(tmp_path_factory):
+    data, folder = trained_toy_bundle(tmp_path_factory)
+    metrics = json.loads((folder / "model_card.json").read_text())["metrics"]["test"]
+    test = load_split(data, "test")
+    members = test.is_member
+    # beats chance and the trivial all-member answer on the toy interloper signature
+    assert metrics["classifier"]["roc_auc"] > 0.85
+    assert metrics["classifier"]["accuracy"] > max(members.mean(), 1 - members.mean()) + 0.05
+    # posterior roughly calibrated (120 test fields: binomial noise ~0.05 per level)
+    assert metrics["coverage"]["hpd_max_deviation"] < 0.2
+    assert metrics["coverage"]["tarp_max_deviation"] < 0.25
+    # a mass estimate that tracks the truth, not worse than M-sigma by much
+    assert metrics["scatter_npe_dex"] < 1.3 * metrics["scatter_msigma_dex"]
+    assert metrics["scatter_npe_dex"] < 0.3
+
+
+def test_predict_is_seeded_and_consistent(tmp_path_factory):
+    data, folder = trained_toy_bundle(tmp_path_factory)
+    bundle = load_bundle(folder)
+    fields = load_split(data, "test").subset(np.arange(10))
+    a = predict(bundle, fields, n_samples=50, seed=4, device="cpu")
+    b = predict(bundle, fields, n_samples=50, seed=4, device="cpu")
+    np.testing.assert_array_equal(a.samples, b.samples)
+    assert a.samples.shape == (10, 50)
+    assert np.all((a.p_member >= 0) & (a.p_member <= 1))
+    assert np.all(a.n_members >= 3)
+    np.testing.assert_allclose(a.log10_m_sigma,
+                               bundle.msigma.log10_mass(a.sigma, fields.z_cl, bundle.cosmology))
+
+
+def test_idealised_setup_has_no_classifier_and_every_galaxy_is_a_member(tmp_path):
+    from toy_clusters import write_toy_training_set
+
+    from surveymass.models.deepsets import Architecture as Arch
+    from surveymass.models.pipeline import train_bundle
+    from surveymass.models.training import TrainingConfig
+
+    data = write_toy_training_set(tmp_path / "ts", {"train": 40, "val": 15, "test": 15},
+                                  seed=5, setup="idealised")
+    folder = train_bundle(data, "ideal", tmp_path / "b", Arch(**TINY_ARCHITECTURE),
+                          TrainingConfig(batch_size=16, max_epochs=2), device="cpu", quiet=True)
+    bundle = load_bundle(folder)
+    assert bundle.classifier is None and bundle.setup == "idealised"
+    fields = load_split(data, "test")
+    prediction = predict(bundle, fields, n_samples=10, device="cpu")
+    assert np.all(prediction.p_member == 1.0)
+    np.testing.assert_array_equal(prediction.n_members, fields.n_galaxies)

@@ -1,0 +1,187 @@
+"""Training sets: halo splits, the natural test split, the manifest, the reader's checks, CLI."""
+
+import json
+import warnings
+
+import mock_universes as mu
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from surveymass.cli import main
+from surveymass.errors import InputError
+from surveymass.mocks.build import TrainingSetConfig, make_training_set
+from surveymass.mocks.fields import MockConfig
+from surveymass.mocks.lines_of_sight import MassBins
+from surveymass.mocks.trainingset import (
+    SPLITS,
+    assign_splits,
+    read_manifest,
+    read_training_set,
+    write_training_set,
+)
+from surveymass.survey import load_survey
+from surveymass.universe.store import write_universe
+
+BINS = MassBins(14.0, 14.8, 0.2)
+
+
+def _universe():
+    rng = np.random.default_rng(7)
+    masses = rng.uniform(14.0, 14.8, 80)
+    clusters = [mu.cluster(i, m, rng.uniform(0, 250, 3), sigma=600, n_sat=60)
+                for i, m in enumerate(masses)]
+    return mu.build(clusters, n_field=30000, field_mag=-20.5, sat_mag=-21.5)
+
+
+@pytest.fixture(scope="module")
+def universe():
+    return _universe()
+
+
+@pytest.fixture(scope="module")
+def training_set(universe, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ts") / "set"
+    config = TrainingSetConfig(n_fields=240, bins=BINS, max_los=20, n_natural=30, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        manifest = make_training_set(universe, load_survey(), out, MockConfig(), config,
+                                     progress=False)
+    return out, manifest
+
+
+def test_lines_of_sight_of_a_halo_never_straddle_splits(training_set):
+    path, _ = training_set
+    halos = {s: set(read_training_set(path, s)[0]["halo_id"]) for s in SPLITS}
+    assert not halos["train"] & halos["val"]
+    assert not halos["train"] & halos["test"]
+    assert not halos["val"] & halos["test"]
+    assert halos["test_natural"] <= halos["test"]
+    fields = read_training_set(path, "train")[0]
+    pairs = set(zip(fields["halo_id"].tolist(), fields["los_index"].tolist()))
+    assert len(pairs) == len(fields)  # no line of sight twice
+
+
+def test_natural_split_has_one_line_of_sight_per_halo(training_set):
+    fields = read_training_set(training_set[0], "test_natural")[0]
+    assert len(set(fields["halo_id"])) == len(fields)
+
+
+def test_galaxy_rows_are_grouped_by_field(training_set):
+    fields, galaxies, _ = read_training_set(training_set[0], "val")
+    for row in fields:
+        block = galaxies[row["gal_start"]: row["gal_start"] + row["n_galaxies"]]
+        assert np.all(block["field_id"] == row["field_id"])
+        assert block["is_member"].sum() == row["n_members"]
+    assert fields["n_galaxies"].sum() == len(galaxies)
+    assert np.all(fields["n_galaxies"] >= 10)
+
+
+def test_manifest_counts_fields_and_interlopers_per_mass_bin(training_set):
+    path, manifest = training_set
+    on_disk = read_manifest(path)
+    assert on_disk["setup"]["setup"] == "cylindrical"
+    assert on_disk["sampling"]["seed"] == 5
+    assert on_disk["survey"]["name"] == "sdss_legacy"
+    assert on_disk["universe"]["box_size"] == 250.0
+    per_split = {s: on_disk["splits"][s] for s in ("train", "val", "test")}
+    per_bin = np.sum([[b["n_fields"] for b in per_split[s]["per_mass_bin"]]
+                      for s in per_split], axis=0)
+    # 240 fields flat over 4 bins; this universe fills every bin
+    np.testing.assert_array_equal(per_bin, [60, 60, 60, 60])
+    assert not manifest["shortfall_per_bin"]
+    train = read_training_set(path, "train")[1]
+    fraction = 1 - train["is_member"].mean()
+    bins = on_disk["splits"]["train"]["per_mass_bin"]
+    weights = [b["n_fields"] * b["mean_galaxies"] for b in bins]
+    assert np.average([b["interloper_fraction"] for b in bins], weights=weights) == \
+        pytest.approx(fraction, abs=1e-9)
+    assert 0 < fraction < 1
+
+
+def test_splits_follow_the_fractions_in_every_mass_bin():
+    rng = np.random.default_rng(1)
+    log_m = rng.uniform(14.0, 14.8, 4000)
+    split = assign_splits(np.arange(4000), log_m, BINS, (0.8, 0.1, 0.1), seed=2)
+    labels = np.array([split[i] for i in range(4000)])
+    for b in range(BINS.n_bins):
+        in_bin = labels[BINS.index(log_m) == b]
+        assert np.mean(in_bin == "train") == pytest.approx(0.8, abs=0.01)
+        assert np.mean(in_bin == "test") == pytest.approx(0.1, abs=0.01)
+    with pytest.raises(InputError, match="fractions"):
+        assign_splits(np.arange(3), log_m[:3], BINS, (0.8, 0.3, 0.1), seed=2)
+
+
+def test_reader_refuses_wrong_version(training_set, tmp_path):
+    path, _ = training_set
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["version"] = 99
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="version 99"):
+        read_training_set(tmp_path, "train")
+
+
+def test_reader_refuses_missing_column_and_empty_split(training_set, tmp_path):
+    fields, galaxies, _ = read_training_set(training_set[0], "val")
+    with pytest.raises(InputError, match="v_los"):
+        write_training_set(tmp_path / "bad", {"val": (fields, galaxies[["ra", "dec"]])}, {})
+    write_training_set(tmp_path / "empty", {"val": (fields[:0], galaxies[:0])}, {})
+    with pytest.raises(InputError, match="empty"):
+        read_training_set(tmp_path / "empty", "val")
+    with pytest.raises(InputError, match="no train split"):
+        read_training_set(tmp_path / "empty", "train")
+    with fits.open(training_set[0] / "val.fits") as hdul:  # drop a column on disk
+        hdul["GALAXIES"].columns.del_col("is_member")
+        hdul.writeto(tmp_path / "empty" / "val.fits", overwrite=True)
+    with pytest.raises(InputError, match="is_member"):
+        read_training_set(tmp_path / "empty", "val")
+    with pytest.raises(InputError, match="not a training set"):
+        read_training_set(tmp_path, "val")
+
+
+def test_mocks_command_writes_a_training_set(universe, tmp_path, capsys):
+    path = tmp_path / "u.h5"
+    write_universe(universe, path)
+    out = tmp_path / "set"
+    args = ["mocks", "--universe", str(path), "-o", str(out), "--n-fields", "40",
+            "--mass-min", "14.0", "--mass-max", "14.8", "--bin-width", "0.2",
+            "--max-los", "10", "--setup", "idealised", "--seed", "3", "--quiet"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(args) == 0
+    _, galaxies, manifest = read_training_set(out, "train")
+    assert manifest["setup"]["setup"] == "idealised"
+    assert galaxies["is_member"].all()
+    assert main(args) == 2  # refuses to overwrite
+    assert "--overwrite" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--mass-max", "15.2"], "cannot fill"),
+    (["--mass-max", "15.3"], "whole number"),
+    (["--v-max", "60000"], "half the box"),
+    (["--survey", "no_such_survey"], "no survey config"),
+    (["--setup", "spherical"], "setup"),
+])
+def test_mocks_command_refuses_bad_input_before_writing(universe, tmp_path, capsys, extra,
+                                                        message):
+    path = tmp_path / "u.h5"
+    write_universe(universe, path)
+    out = tmp_path / "set"
+    args = ["mocks", "--universe", str(path), "-o", str(out), "--n-fields", "40",
+            "--mass-min", "14.0", "--mass-max", "14.8", "--bin-width", "0.2", "--quiet"]
+    assert main(args + extra) == 2  # the last of a repeated option wins
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_mocks_command_refuses_an_incomplete_survey_config(universe, tmp_path, capsys):
+    path = tmp_path / "u.h5"
+    write_universe(universe, path)
+    survey = tmp_path / "deep.toml"
+    survey.write_text('name = "deep"\nmag_limit = 19.5\nz_min = 0.02\nz_max = 0.1\n')
+    out = tmp_path / "set"
+    assert main(["mocks", "--universe", str(path), "-o", str(out), "--survey", str(survey),
+                 "--quiet"]) == 2
+    assert "missing field(s) ['collision_recovery'" in capsys.readouterr().err
+    assert not out.exists()
