@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 coma: $(VENV)/.installed
-	$(VENV)/bin/surveymass inspect catalogs/coma_sdss.fits --plots $(OUT)/coma
+	$(VENV)/bin/surveymass infer catalogs/coma_sdss.fits -o $(OUT)/coma/coma_results.ecsv --plots $(OUT)/coma
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

@@ -21,8 +21,6 @@ wall-clock rates vary with the load; the CPU time per field does not.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import resource
 import statistics
 import sys
@@ -31,6 +29,7 @@ import time
 import warnings
 from pathlib import Path
 
+from _machine import machine  # benchmarks/ is on sys.path
 from tqdm import tqdm
 
 from surveymass.mocks.build import FieldRunner, TrainingSetConfig, flat_fields, make_training_set
@@ -44,15 +43,6 @@ TARGET_BUILD_S = 600.0
 SET_SIZE = 50_000
 
 
-def _machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    if Path("/proc/cpuinfo").exists():
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{os.cpu_count()} cores, {cpu}, load average {load:.1f}"
 
 
 def _universe(args):
@@ -83,7 +73,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     maker = FieldMaker(universe, survey, MockConfig(), seed=config.seed)
     setup_s = time.perf_counter() - t0
-    print(f"machine: {_machine()}")
+    print(f"machine: {machine()}")
     print(f"universe: {name}: box {universe.box_size:g} h^-1 Mpc, {universe.n_halos} halos, "
           f"{universe.n_galaxies} galaxies; set-up (KD-trees) {setup_s:.1f} s")
     directions = HaloDirections(config.max_los, config.seed)

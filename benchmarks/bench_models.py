@@ -16,8 +16,6 @@ Prints medians over repeats with the machine; exits 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -29,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _machine import machine  # benchmarks/ is on sys.path
 from toy_clusters import write_toy_training_set  # noqa: E402
 
 from surveymass.cosmology import default_cosmology  # noqa: E402
@@ -46,16 +45,8 @@ INFERENCE_TARGET_S = 5.0
 TRAINING_TARGET_MIN = 60.0
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"{cpu}; nproc {os.cpu_count()}; torch threads {torch.get_num_threads()}; "
-            f"torch {torch.__version__}")
+def machine_line() -> str:
+    return f"{machine()}; torch threads {torch.get_num_threads()}; torch {torch.__version__}"
 
 
 def toy_bundle(fields, survey, architecture: Architecture) -> Bundle:
@@ -119,7 +110,7 @@ def main() -> int:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     device = resolve_device(args.device)
-    print(machine())
+    print(machine_line())
     architecture, config = Architecture(), TrainingConfig()
     print(f"architecture {architecture.to_dict()}; batch size {config.batch_size}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,7 +4,8 @@ Writes Uchuu-UM HDF5 snapshots (readme layout) of N and 4N galaxies and hlist fi
 and 4M halos, converts each in a fresh process with a fixed chunk size, and reports the
 peak resident memory (ru_maxrss of that process), the conversion time (imports
 excluded) and the 4x / 1x RSS ratio. Beyond the chunk, only the host index grows (8 bytes
-per host halo), so the ratio stays near 1 while the input grows fourfold. Target: ratio <= 1.2 for both readers.
+per host halo), so the ratio stays near 1 while the input grows fourfold.
+Target: ratio <= 1.2 for both readers.
 
     python benchmarks/bench_readers.py                  # N = 1e6, M = 5e5 (~4 minutes)
     python benchmarks/bench_readers.py --n 250000 --m 100000 --chunk 50000 --repeats 1
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+from _machine import machine  # benchmarks/ is on sys.path
 
 TARGET_RATIO = 1.2
 
@@ -103,14 +105,6 @@ def peak_rss_mb(fmt: str, src: Path, out: Path, chunk: int) -> tuple[float, floa
     return usage.ru_maxrss / 1024.0, float(elapsed)
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def measure(fmt: str, sources: dict[int, Path], folder: Path, chunk: int, repeats: int
@@ -134,8 +128,7 @@ def main() -> int:
     parser.add_argument("--chunk", type=int, default=200_000, help="reader chunk size")
     parser.add_argument("--repeats", type=int, default=3, help="runs per size (median)")
     args = parser.parse_args()
-    cpu = _cpu_model()
-    print(f"machine: {os.cpu_count()} cores ({cpu}), python {platform.python_version()}; "
+    print(f"machine: {machine()}, python {platform.python_version()}; "
           f"chunk {args.chunk:,d} rows, median of {args.repeats}")
     failed = False
     with tempfile.TemporaryDirectory() as tmp:

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_universe import machine  # same folder
+from _machine import machine  # same folder
 
 TARGET_SECONDS = 10 * 60
 

@@ -12,6 +12,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from surveymass.errors import InputError
 from surveymass.paths import CATALOGS, SURVEYS
 
@@ -58,6 +60,14 @@ class SurveyConfig:
         if problems:
             raise InputError(f"survey config {self.name!r} is inconsistent: "
                              + "; ".join(problems))
+
+    def observes(self, mag: np.ndarray) -> np.ndarray:
+        """Mask of galaxies bright enough for the survey's magnitude limit.
+
+        Galaxies of unknown (NaN) magnitude are kept: a catalogue without photometry is
+        assumed to be drawn from the survey. This is the one magnitude cut of the package.
+        """
+        return ~(np.asarray(mag, dtype=float) > self.mag_limit)
 
     @property
     def footprint_path(self) -> Path | None:

@@ -141,3 +141,9 @@ def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):
 def test_provenance_records_versions():
     record = provenance(inputs=["a.fits"])
     assert record["inputs"] == ["a.fits"] and "numpy" in record["versions"]
+
+
+def test_survey_magnitude_cut_keeps_the_limit_and_unknown_magnitudes():
+    survey = load_survey()
+    mags = np.array([17.0, 17.77, 17.78, np.nan])
+    assert survey.observes(mags).tolist() == [True, True, False, True]

@@ -37,9 +37,6 @@ from surveymass.registry import Cluster
 DEFAULT_OUTPUT = "surveymass_results.ecsv"
 #: Footprint coverage of the aperture below which a cluster is flagged as incomplete.
 INCOMPLETE_COVERAGE = 0.9
-#: A field feature (richness, depth) further than this many training standard deviations
-#: from the training mean is outside the training range.
-TRAINING_RANGE_SIGMA = 3.0
 #: Posterior percentiles reported in the results table, by column suffix.
 PERCENTILES = {"p025": 2.5, "p16": 16.0, "median": 50.0, "p84": 84.0, "p975": 97.5}
 
@@ -179,14 +176,13 @@ def _sky_flags(bundle, z: np.ndarray, n_galaxies: np.ndarray,
 
 
 def _range_flags(bundle, standardised_field_features: np.ndarray) -> list[list[str]]:
-    """Richness/depth flags from the normalised field features (units of training std)."""
+    """Richness/depth flags: field features beyond the range seen in training."""
     from surveymass.models.features import FIELD_FEATURES
 
+    outside = bundle.normalisation.outside_training_range(standardised_field_features)
     flags = [[] for _ in standardised_field_features]
     for feature, flag in RANGE_CHECKED_FEATURES.items():
-        outside = np.abs(standardised_field_features[:, FIELD_FEATURES.index(feature)]) \
-            > TRAINING_RANGE_SIGMA
-        for i in np.flatnonzero(outside):
+        for i in np.flatnonzero(outside[:, FIELD_FEATURES.index(feature)]):
             flags[i].append(flag)
     return flags
 
@@ -202,7 +198,7 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
         raise InputError(f"--samples must be at least 1, got {n_samples}")
     spaces = _phase_spaces(fields, bundle.cosmology, quiet)
     mags = [np.asarray(f.galaxies["mag_r"], float) for f in fields]
-    observed = [~(m > bundle.survey.mag_limit) for m in mags]  # the mocks' cut; NaN kept
+    observed = [bundle.survey.observes(m) for m in mags]  # the mocks' cut
     in_aperture = [o & bundle.aperture.contains(ps) for o, ps in zip(observed, spaces)]
     n_galaxies = np.array([k.sum() for k in in_aperture])
     ra, dec, z = (np.array([getattr(f.cluster, k) for f in fields]) for k in ("ra", "dec", "z"))

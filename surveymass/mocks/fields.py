@@ -345,7 +345,7 @@ class FieldMaker:
 
     def _survey_selection(self, ra, dec, mag, rng) -> np.ndarray:
         """Mask of galaxies the survey observes: magnitude limit, fibres, footprint."""
-        keep = mag <= self.survey.mag_limit
+        keep = self.survey.observes(mag)
         if self.config.fibre_collisions and keep.sum() > 1:
             idx = np.flatnonzero(keep)
             kept = apply_survey_fibre_collisions(ra[idx], dec[idx], self.survey, seed=rng)

@@ -81,12 +81,15 @@ def compute_features(fields: FieldSet, mag_limit: float) -> Features:
 
 @dataclass
 class Normalisation:
-    """Means and standard deviations of the features on the training split."""
+    """Means and standard deviations of the features on the training split, and the range
+    of the field features seen in training (to flag fields outside it)."""
 
     galaxy_mean: np.ndarray
     galaxy_std: np.ndarray
     field_mean: np.ndarray
     field_std: np.ndarray
+    field_min: np.ndarray
+    field_max: np.ndarray
 
     @classmethod
     def fit(cls, features: Features) -> Normalisation:
@@ -96,7 +99,8 @@ class Normalisation:
             return mean, np.where(std > 0, std, 1.0)
 
         (gm, gs), (fm, fs) = stats(features.galaxy), stats(features.field)
-        return cls(gm, gs, fm, fs)
+        return cls(gm, gs, fm, fs, np.nanmin(features.field, axis=0),
+                   np.nanmax(features.field, axis=0))
 
     def apply(self, features: Features) -> Features:
         """Standardised features; NaN (unknown magnitude) becomes 0, the training mean."""
@@ -104,10 +108,21 @@ class Normalisation:
         field = np.nan_to_num((features.field - self.field_mean) / self.field_std)
         return Features(galaxy=galaxy, field=field, offsets=features.offsets)
 
+    def outside_training_range(self, standardised_field: np.ndarray,
+                               margin: float = 0.05) -> np.ndarray:
+        """(n_fields, n_field_features) mask: standardised field features beyond the
+        training range widened by ``margin`` of its span on each side (edge fields of a
+        finite training set are not extrapolation)."""
+        lo = (self.field_min - self.field_mean) / self.field_std
+        hi = (self.field_max - self.field_mean) / self.field_std
+        pad = margin * (hi - lo)
+        return (standardised_field < lo - pad) | (standardised_field > hi + pad)
+
     def to_dict(self) -> dict:
         return {"galaxy_features": list(GALAXY_FEATURES), "field_features": list(FIELD_FEATURES),
                 "galaxy_mean": self.galaxy_mean.tolist(), "galaxy_std": self.galaxy_std.tolist(),
-                "field_mean": self.field_mean.tolist(), "field_std": self.field_std.tolist()}
+                "field_mean": self.field_mean.tolist(), "field_std": self.field_std.tolist(),
+                "field_min": self.field_min.tolist(), "field_max": self.field_max.tolist()}
 
     @classmethod
     def from_dict(cls, data: dict) -> Normalisation:
@@ -117,11 +132,15 @@ class Normalisation:
                 f"the bundle was trained on features {data.get('galaxy_features')} / "
                 f"{data.get('field_features')}, but this code computes {list(GALAXY_FEATURES)}"
                 f" / {list(FIELD_FEATURES)}: retrain the bundle with this version")
-        arrays = {k: np.asarray(data[k], float) for k in
-                  ("galaxy_mean", "galaxy_std", "field_mean", "field_std")}
-        if any(len(arrays[k]) != n for k, n in
-               [("galaxy_mean", len(GALAXY_FEATURES)), ("galaxy_std", len(GALAXY_FEATURES)),
-                ("field_mean", len(FIELD_FEATURES)), ("field_std", len(FIELD_FEATURES))]):
+        lengths = {"galaxy_mean": len(GALAXY_FEATURES), "galaxy_std": len(GALAXY_FEATURES),
+                   "field_mean": len(FIELD_FEATURES), "field_std": len(FIELD_FEATURES),
+                   "field_min": len(FIELD_FEATURES), "field_max": len(FIELD_FEATURES)}
+        missing = sorted(set(lengths) - set(data))
+        if missing:
+            raise InputError(f"the bundle's feature normalisation lacks {missing}: it was "
+                             "written by an older surveymass; retrain it with this version")
+        arrays = {k: np.asarray(data[k], float) for k in lengths}
+        if any(len(arrays[k]) != n for k, n in lengths.items()):
             raise InputError("the bundle's feature normalisation has the wrong length")
         return cls(**arrays)
 
