@@ -5,7 +5,12 @@ universe -> sky field -> projected phase space -> features -> interloper classif
 M-sigma baseline -> mass posterior (Deep Sets + conditional spline flow).
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("surveymass")  # one source: pyproject.toml
+except _metadata.PackageNotFoundError:  # run from a source tree that is not installed
+    __version__ = "0+unknown"
 
 from surveymass.errors import SurveymassError  # noqa: E402
 from surveymass.phasespace import PhaseSpace, sky_to_phase_space  # noqa: E402

@@ -38,14 +38,26 @@ ALIASES = {
     "z_err": ["zerr", "ez", "zerror", "sigmaz", "zsig", "redshifterr", "redshifterror"],
     "cz_err": ["czerr", "ecz", "velerr", "evel", "verr", "ev", "evelocity", "velocityerr"],
     "mag_r": ["magr", "rmag", "dereddenedr", "deredr", "petromagr", "modelmagr",
-              "cmodelmagr", "rpetro", "petror", "r"],
+              "cmodelmagr", "rpetro", "petror"],
     "objid": ["objid", "specobjid", "id", "objectname", "objname", "galaxyid", "galid"],
     "source": ["source"],
     "cluster_id": ["clusterid", "cluster", "clustername", "clid"],
+    # cluster tables only (compare's references, GalWeight): a cluster redshift column;
+    # never taken as a galaxy redshift by standardize
+    "z_cl": ["zcl", "zcluster"],
 }
 
 #: Angular separation [arcsec] below which two spectra are taken as the same galaxy.
 REPEAT_ARCSEC = 1.0
+
+#: Plausible apparent magnitudes [mag], open interval; values outside (missing-value codes
+#: such as -9999, 99, 999) become NaN in :func:`clean_catalog`.
+MAG_RANGE = (5.0, 30.0)
+
+#: Raw SDSS magnitude spellings (normalised) that are not extinction corrected, and the
+#: spellings of the r-band extinction column [mag] subtracted from them when present.
+_RAW_SDSS_MAGS = ("petromagr", "modelmagr", "cmodelmagr")
+_EXTINCTION_R = ("extinctionr",)
 
 
 class CatalogWarning(UserWarning):
@@ -108,6 +120,22 @@ def _redshift(table: Table, cols: dict[str, str]) -> np.ndarray:
     return _velocity_kms(table, cols["cz"], "cz") / C_KMS
 
 
+def _magnitude(table: Table, column: str) -> np.ndarray:
+    """r magnitudes [mag]; a raw SDSS column (petroMag_r, modelMag_r, cModelMag_r) gets
+    ``extinction_r`` subtracted when the table has it, else a warning."""
+    mag = _numeric(table, column, "mag_r")
+    if _norm(column) not in _RAW_SDSS_MAGS:
+        return mag
+    extinction = next((c for c in table.colnames if _norm(c) in _EXTINCTION_R), None)
+    if extinction is not None:
+        return mag - _numeric(table, extinction, "extinction_r")
+    warnings.warn(f"column {column!r} (taken as mag_r) is a raw SDSS magnitude, not corrected "
+                  "for Galactic extinction, and the table has no extinction_r column: "
+                  "magnitudes are too faint by A_r (give extinction_r or dereddened "
+                  "magnitudes)", CatalogWarning, stacklevel=3)
+    return mag
+
+
 def standardize(table: Table, source: str = "") -> Table:
     """A sky-catalogue table (columns of :data:`COLUMNS`, plus ``cluster_id`` if present).
 
@@ -136,8 +164,7 @@ def standardize(table: Table, source: str = "") -> Table:
         out["z_err"] = _velocity_kms(table, cols["cz_err"], "cz_err") / C_KMS
     else:
         out["z_err"] = np.full(n, np.nan)
-    out["mag_r"] = (_numeric(table, cols["mag_r"], "mag_r") if "mag_r" in cols
-                    else np.full(n, np.nan))
+    out["mag_r"] = _magnitude(table, cols["mag_r"]) if "mag_r" in cols else np.full(n, np.nan)
     out["source"] = (np.char.strip(np.asarray(table[cols["source"]], dtype=str))
                      if "source" in cols else np.full(n, source, dtype=f"U{max(len(source), 1)}"))
     out["objid"] = (np.char.strip(np.asarray(table[cols["objid"]], dtype=str))
@@ -160,12 +187,14 @@ class CleaningReport:
     duplicate_rows: int
     repeat_spectra: int
     n_out: int
+    bad_magnitude: int = 0  #: kept rows whose mag_r was set to NaN (outside MAG_RANGE)
 
     def summary(self) -> str:
         return (f"{self.n_in} rows -> {self.n_out} galaxies: dropped {self.bad_position} "
                 f"without a valid position, {self.bad_redshift} without a positive redshift, "
                 f"{self.duplicate_rows} duplicated rows, merged {self.repeat_spectra} repeat "
-                f"spectra (same position within {REPEAT_ARCSEC:g} arcsec)")
+                f"spectra (same position within {REPEAT_ARCSEC:g} arcsec), set "
+                f"{self.bad_magnitude} implausible magnitudes to NaN")
 
 
 def clean_catalog(table: Table, repeat_arcsec: float = REPEAT_ARCSEC,
@@ -173,8 +202,11 @@ def clean_catalog(table: Table, repeat_arcsec: float = REPEAT_ARCSEC,
     """Drop unusable rows and merge repeat spectra of one galaxy; warns about each fix.
 
     Drops rows whose position is NaN or out of range and rows whose redshift is NaN,
-    zero or negative (SDSS writes 0 for a failed redshift). Exact duplicated rows are
-    removed with a warning (they usually mean a file was concatenated twice). Spectra
+    zero or negative (SDSS writes 0 for a failed redshift). Magnitudes outside
+    :data:`MAG_RANGE` (missing-value codes such as -9999 or 99) become NaN, i.e. unknown,
+    with a warning: they neither pass the survey cut as bright galaxies nor drop the galaxy.
+    Exact duplicated rows are removed with a warning (they usually mean a file was
+    concatenated twice). Spectra
     closer than ``repeat_arcsec`` are one galaxy: the one with the smallest ``z_err`` is
     kept (the first in file order when errors are equal or unknown), so the redshift and
     magnitude of a kept row always come from one measurement. Works per ``cluster_id``
@@ -192,12 +224,20 @@ def clean_catalog(table: Table, repeat_arcsec: float = REPEAT_ARCSEC,
     if bad_z:
         warnings.warn(f"dropped {bad_z} row(s) without a positive redshift (NaN, 0 or < 0)",
                       CatalogWarning, stacklevel=2)
+    mag = np.asarray(good["mag_r"], dtype=float)
+    bad_mag = ~np.isnan(mag) & ~((mag > MAG_RANGE[0]) & (mag < MAG_RANGE[1]))
+    n_bad_mag = int(bad_mag.sum())
+    if n_bad_mag:
+        good["mag_r"][bad_mag] = np.nan
+        warnings.warn(f"set {n_bad_mag} r magnitude(s) outside {MAG_RANGE[0]:g} < mag_r < "
+                      f"{MAG_RANGE[1]:g} (missing-value codes such as -9999 or 99) to NaN "
+                      "(unknown)", CatalogWarning, stacklevel=2)
     good, n_dup = _drop_duplicate_rows(good)
     if n_dup:
         warnings.warn(f"removed {n_dup} exactly duplicated row(s); check that the file was "
                       "not concatenated twice", CatalogWarning, stacklevel=2)
     good, n_repeat = _merge_repeats(good, repeat_arcsec)
-    report = CleaningReport(n_in, bad_pos, bad_z, n_dup, n_repeat, len(good))
+    report = CleaningReport(n_in, bad_pos, bad_z, n_dup, n_repeat, len(good), n_bad_mag)
     good.meta["cleaning"] = report.summary()
     return good, report
 

@@ -1,11 +1,14 @@
 """Sky to projected phase space: the one conversion used for real data and mocks alike.
 
-Conventions (docs/conventions.md):
+Conventions (docs/architecture.md, "Units and conventions"):
 
 * projected positions are comoving h^-1 Mpc at the cluster redshift, from the exact
   gnomonic (tangent-plane) projection about the cluster centre: x = xi D_M(z_cl),
   y = eta D_M(z_cl), with xi towards increasing RA (east) and eta towards north;
-* line-of-sight velocities are rest-frame km/s, v_los = c (z - z_cl) / (1 + z_cl).
+* line-of-sight velocities are rest-frame km/s, v_los = c (z - z_cl) / (1 + z_cl)
+  (:func:`los_velocity`; inverse :func:`redshift_at_velocity`);
+* mock observed redshifts are (1 + z_obs) = (1 + z_cos)(1 + v_pec,los / c)
+  (:func:`observed_redshift`).
 """
 
 from __future__ import annotations
@@ -32,13 +35,18 @@ class PhaseSpace:
     v_los: np.ndarray
 
 
+#: Fewest galaxies an aperture may require of a field (Aperture.min_galaxies).
+MIN_APERTURE_GALAXIES = 3
+
+
 @dataclass(frozen=True)
 class Aperture:
     """The cylinder in phase space that defines a cluster field.
 
     r_max: projected radius [comoving h^-1 Mpc]; v_max: |v_los| limit [km/s];
-    min_galaxies: fewest galaxies a usable field holds. Defaults follow Ho et al. (2019)
-    and the Deep Sets paper (1.6 h^-1 Mpc, 2200 km/s, 10 galaxies).
+    min_galaxies: fewest galaxies a usable field holds, at least MIN_APERTURE_GALAXIES (a
+    velocity dispersion needs several galaxies). Defaults follow Ho et al. (2019) and the
+    Deep Sets paper (1.6 h^-1 Mpc, 2200 km/s, 10 galaxies).
     """
 
     r_max: float = 1.6
@@ -46,9 +54,11 @@ class Aperture:
     min_galaxies: int = 10
 
     def __post_init__(self) -> None:
-        if not (self.r_max > 0 and self.v_max > 0 and self.min_galaxies >= 1):
+        if not (self.r_max > 0 and self.v_max > 0
+                and self.min_galaxies >= MIN_APERTURE_GALAXIES):
             raise InputError(f"invalid aperture {self}: r_max and v_max must be positive "
-                             "and min_galaxies at least 1")
+                             f"and min_galaxies at least {MIN_APERTURE_GALAXIES} (a velocity "
+                             "dispersion needs several galaxies)")
 
     def contains(self, ps: PhaseSpace) -> np.ndarray:
         """Boolean mask of the galaxies inside the cylinder."""
@@ -58,6 +68,20 @@ class Aperture:
 def los_velocity(z: np.ndarray, z_cl: np.ndarray | float) -> np.ndarray:
     """Rest-frame line-of-sight velocity [km/s] of redshift ``z`` relative to ``z_cl``."""
     return C_KMS * (np.asarray(z, float) - z_cl) / (1.0 + np.asarray(z_cl, float))
+
+
+def redshift_at_velocity(v_los: np.ndarray, z_cl: np.ndarray | float) -> np.ndarray:
+    """Observed redshift whose :func:`los_velocity` [km/s] about ``z_cl`` is ``v_los``:
+    z = z_cl + v_los (1 + z_cl) / c (the exact inverse)."""
+    z_cl = np.asarray(z_cl, float)
+    return z_cl + np.asarray(v_los, float) * (1.0 + z_cl) / C_KMS
+
+
+def observed_redshift(z_cos: np.ndarray, v_pec_los: np.ndarray) -> np.ndarray:
+    """Mock observed redshift of a cosmological redshift ``z_cos`` and a peculiar
+    line-of-sight velocity ``v_pec_los`` [km/s, positive away]: (1 + z_obs) =
+    (1 + z_cos)(1 + v_pec_los / c)."""
+    return (1.0 + np.asarray(z_cos, float)) * (1.0 + np.asarray(v_pec_los, float) / C_KMS) - 1.0
 
 
 def tangent_plane(ra: np.ndarray, dec: np.ndarray, ra0: np.ndarray | float,

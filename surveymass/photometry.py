@@ -13,14 +13,12 @@ used here for z <= 0.3, see :func:`observed_color_gr`).
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 from astropy.cosmology import FLRW
 from numpy.polynomial.polynomial import polyval2d
 from scipy.interpolate import RegularGridInterpolator
 
-from surveymass.cosmology import cosmology_to_dict, transverse_comoving_distance
+from surveymass.cosmology import distance_table
 from surveymass.errors import InputError
 
 #: a_ij of K(z, g - r) for SDSS r and g (Chilingarian & Zolotukhin 2012; row i: power of z,
@@ -137,22 +135,10 @@ def distance_modulus_from_distance(d_m, z) -> np.ndarray:
     return 5.0 * np.log10((1.0 + np.asarray(z, float)) * d_m) + 25.0
 
 
-# astropy cosmologies are not hashable; grids are cached by their JSON description.
-_DM_GRIDS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-
-
-def _transverse_distance_grid(cosmology: FLRW) -> tuple[np.ndarray, np.ndarray]:
-    key = json.dumps(cosmology_to_dict(cosmology), sort_keys=True)
-    if key not in _DM_GRIDS:
-        z = np.linspace(0.0, _Z_MAX_DISTANCE, 4001)
-        _DM_GRIDS[key] = (z, transverse_comoving_distance(cosmology, z))
-    return _DM_GRIDS[key]
-
-
 def transverse_distance(z, cosmology: FLRW) -> np.ndarray:
-    """D_M(z) [h^-1 Mpc] interpolated on a fine grid (0 <= z <= 1, relative error < 1e-6)."""
-    grid_z, grid_d = _transverse_distance_grid(cosmology)
-    return np.interp(np.asarray(z, float), grid_z, grid_d)
+    """D_M(z) [h^-1 Mpc] for 0 <= z <= 1, from the cached
+    :func:`surveymass.cosmology.distance_table` (InputError outside)."""
+    return distance_table(cosmology, z_max=_Z_MAX_DISTANCE).transverse_distance(z)
 
 
 def distance_modulus(z, cosmology: FLRW) -> np.ndarray:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
+import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -49,8 +52,29 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+@functools.lru_cache(maxsize=1)
+def git_state() -> dict[str, object]:
+    """``{"commit": SHA, "dirty": bool}`` of the source checkout the package runs from
+    (tracked files only; read once per process); empty when not run from a git checkout
+    or git is unavailable."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return {}
+    try:
+        def git(*args: str) -> str:
+            return subprocess.run(["git", "-C", str(root), *args], capture_output=True,
+                                  text=True, timeout=5, check=True).stdout.strip()
+
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return {"commit": commit, "dirty": dirty} if commit else {}
+
+
 def provenance(**extra: object) -> dict[str, object]:
-    """Metadata for an output file: what produced it, when, and with which versions.
+    """Metadata for an output file: what produced it, when, with which versions and (from
+    a git checkout) which commit.
 
     ``extra`` adds task-specific entries (inputs, model, seeds, query...).
     """
@@ -59,5 +83,19 @@ def provenance(**extra: object) -> dict[str, object]:
         "command": " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:]),
         "versions": package_versions(),
     }
+    if git_state():
+        record["git"] = dict(git_state())
     record.update(extra)
     return record
+
+
+def png_metadata(**extra: object) -> dict[str, str]:
+    """PNG text chunks for ``savefig(..., metadata=png_metadata())``: ``Software``
+    (surveymass version and commit) and ``Source`` (the provenance record as JSON)."""
+    from surveymass import __version__
+
+    git = git_state()
+    software = f"surveymass {__version__}"
+    if git:
+        software += f" (git {git['commit'][:12]}{', dirty' if git['dirty'] else ''})"
+    return {"Software": software, "Source": json.dumps(provenance(**extra), default=str)}

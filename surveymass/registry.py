@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from surveymass.errors import InputError
+from surveymass.errors import InputError, ServiceError
 from surveymass.paths import CATALOGS
 
 REGISTRY_PATH = CATALOGS / "clusters.ecsv"
@@ -104,7 +104,8 @@ def resolve_cluster(name: str, online: bool = True) -> Cluster:
     """The cluster called ``name``: from the registry, else from NED when ``online``.
 
     Raises InputError naming close registry entries and the ``--ra/--dec/--z`` options
-    when the name is unknown and NED cannot resolve it (or ``online`` is False).
+    when the name is unknown and NED cannot resolve it (or ``online`` is False), and
+    ServiceError (with the same advice) when NED cannot be reached or answers with an error.
     """
     if not str(name).strip():
         raise InputError("empty cluster name: give a name (e.g. 'coma') or --ra/--dec/--z")
@@ -112,29 +113,39 @@ def resolve_cluster(name: str, online: bool = True) -> Cluster:
     if found is not None:
         return found
     reason = "not in the shipped registry (catalogs/clusters.ecsv)"
+    error: type[InputError | ServiceError] = InputError
     if online:
         try:
             return _resolve_with_ned(name)
         except InputError as exc:
             reason += f"; NED: {exc}"
+        except ServiceError as exc:  # NED down: a service failure, not a wrong name
+            reason += f"; {str(exc).rstrip('. ')}"
+            error = ServiceError
     close = suggestions(name)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise InputError(f"unknown cluster {name!r}: {reason}.{hint} Or give the centre "
-                     "explicitly with --ra DEG --dec DEG --z REDSHIFT.")
+    raise error(f"unknown cluster {name!r}: {reason}.{hint} Or give the centre "
+                "explicitly with --ra DEG --dec DEG --z REDSHIFT.")
 
 
 def _resolve_with_ned(name: str) -> Cluster:
-    """Resolve ``name`` with NED's object query; InputError when NED cannot."""
-    try:
-        from astroquery.ipac.ned import Ned
+    """Resolve ``name`` with NED's object query (retried, see
+    :func:`surveymass.fetch.network.with_retries`); InputError when NED does not know the
+    name, ServiceError when NED cannot be reached or answers with another error."""
+    from astroquery.exceptions import RemoteServiceError
+    from astroquery.ipac.ned import Ned
 
-        result = Ned.query_object(name)
-    except Exception as exc:  # network down, name unknown to NED, service error
-        from surveymass.fetch.network import is_transient
+    from surveymass.fetch.network import describe, with_retries
 
-        why = ("the service could not be reached" if is_transient(exc)
-               else f"{type(exc).__name__}: {str(exc)[:200]}")
-        raise InputError(f"could not resolve it ({why})") from exc
+    def query():
+        try:
+            return Ned.query_object(name)
+        except RemoteServiceError as exc:  # NED's answer to a name it cannot resolve
+            return exc
+
+    result = with_retries(query, "NED", hint="")
+    if isinstance(result, RemoteServiceError):
+        raise InputError(f"could not resolve it ({' '.join(describe(result).split())})")
     if result is None or len(result) == 0:
         raise InputError("no object of that name")
     row = result[0]
@@ -145,6 +156,32 @@ def _resolve_with_ned(name: str) -> Cluster:
         raise InputError("NED knows the object but gives no positive redshift")
     return Cluster(str(row["Object Name"]).strip() or name, float(row[ra_col]),
                    float(row[dec_col]), float(z), source="NED object query")
+
+
+def cluster_from_options(name: str | None, ra: str | float | None, dec: str | float | None,
+                         z: str | float | None) -> Cluster | None:
+    """The cluster given on a command line (``NAME``/``--name``, ``--ra/--dec/--z``), or
+    None when none is given. The one rule for every command:
+
+    - ``--ra``, ``--dec`` and ``--z`` together give the centre (``name`` labels it);
+    - a name is resolved (registry, else NED) and ``--z`` alone overrides its redshift;
+    - anything else (``--ra`` or ``--dec`` without the others, ``--z`` without a name) is an
+      InputError.
+    """
+    if ra is not None or dec is not None:
+        if any(v is None for v in (ra, dec, z)):
+            raise InputError("--ra, --dec and --z go together: give all three")
+        return cluster_from_coordinates(ra, dec, z, name=name)
+    if name is None:
+        if z is not None:
+            raise InputError("--z alone does not say where the cluster is: give a cluster "
+                             "name (its registry redshift is then replaced) or --ra/--dec/--z")
+        return None
+    cluster = resolve_cluster(name)
+    if z is None:
+        return cluster
+    return Cluster(cluster.name, cluster.ra, cluster.dec, _as_float(z),
+                   source=f"{cluster.source}; z from --z")
 
 
 def cluster_from_coordinates(ra: str | float, dec: str | float, z: str | float,

@@ -3,6 +3,7 @@ configured in pyproject.toml); tests marked ``live`` run only with ``--live``.""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -28,12 +29,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def require_shared_data(path: Path = SHARED_DATA) -> Path:
+    """``path`` if it exists; else skip, except in CI (``CI=true``) where it fails, so
+    that real-data tests never silently vanish."""
+    if not path.exists():
+        message = f"shared data not found at {path}"
+        if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+            pytest.fail(f"{message}; CI must provide it (the real-data tests cannot skip)")
+        pytest.skip(message)
+    return path
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The project's real-data folder (shared/data beside the checkout)."""
-    if not SHARED_DATA.exists():
-        pytest.skip(f"shared data not found at {SHARED_DATA}")
-    return SHARED_DATA
+    return require_shared_data()
 
 
 @pytest.fixture(autouse=True)

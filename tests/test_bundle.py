@@ -64,6 +64,25 @@ def test_card_that_does_not_match_the_weights_is_refused(bundle_copy):
         load_bundle(folder)
 
 
+@pytest.mark.parametrize("bad", [dict(width=64.5), dict(depth=2.5)])
+def test_card_with_bad_layer_sizes_is_a_clear_error(bundle_copy, bad):
+    _, folder = bundle_copy
+    _edit_card(folder, lambda c: c["architecture"].update(bad))
+    with pytest.raises(InputError, match="malformed entry"):
+        load_bundle(folder)
+
+
+def test_non_integer_cpu_threads_is_a_clear_error(monkeypatch):
+    from surveymass.models.training import resolve_device
+
+    for bad in ("two", "1.5", "0", ""):
+        monkeypatch.setenv("SURVEYMASS_CPU_THREADS", bad)
+        with pytest.raises(InputError, match="SURVEYMASS_CPU_THREADS"):
+            resolve_device("cpu")
+    monkeypatch.setenv("SURVEYMASS_CPU_THREADS", "1")
+    assert resolve_device("cpu").type == "cpu" and torch.get_num_threads() == 1
+
+
 def test_changed_weights_are_refused(bundle_copy):
     _, folder = bundle_copy
     tensors = torch.load(folder / WEIGHTS, weights_only=True)

@@ -39,8 +39,8 @@ def coma_rows(shared_data) -> Table:
 @pytest.mark.parametrize("names", [
     ("RA", "DEC", "zGAL", "mag_r"),
     ("RAJ2000", "DEJ2000", "redshift", "rmag"),
-    ("ra_deg", "dec_deg", "z_helio", "petroMag_r"),
-    ("RA(deg)", "DEC(deg)", "Redshift", "r"),
+    ("ra_deg", "dec_deg", "z_helio", "dered_r"),
+    ("RA(deg)", "DEC(deg)", "Redshift", "r_mag"),
 ])
 def test_common_spellings_are_recognised(names):
     raw = Table([[194.9], [27.9], [0.0231], [15.2]], names=names)
@@ -50,6 +50,34 @@ def test_common_spellings_are_recognised(names):
         (194.9, 27.9, 0.0231, 15.2)
     assert np.isnan(table["z_err"][0]) and table["source"][0] == "user"
     assert table["ra"].unit == u.deg and table["mag_r"].unit == u.mag
+
+
+def test_a_projected_radius_column_r_is_not_a_magnitude():
+    # infer's _details.fits has a projected radius R [h^-1 Mpc] beside RA/DEC/Z
+    table = standardize(Table({"RA": [194.9], "DEC": [27.9], "Z": [0.0231], "R": [0.8]}))
+    assert np.isnan(table["mag_r"][0]) and "mag_r" not in table.meta["column_map"]
+
+
+def test_raw_sdss_magnitudes_are_dereddened_or_flagged():
+    raw = Table({"ra": [194.9], "dec": [27.9], "z": [0.0231], "petroMag_r": [15.2]})
+    with pytest.warns(CatalogWarning, match="not corrected for Galactic extinction"):
+        assert standardize(raw)["mag_r"][0] == 15.2
+    raw["extinction_r"] = [0.03]
+    assert standardize(raw)["mag_r"][0] == pytest.approx(15.17)
+
+
+def test_missing_value_magnitudes_become_unknown_not_bright_or_dropped():
+    from surveymass.survey import load_survey
+
+    raw = Table({"ra": [1.0, 2.0, 3.0, 4.0, 5.0], "dec": [1.0] * 5, "z": [0.02] * 5,
+                 "mag_r": [-9999.0, 99.0, 999.0, 16.5, np.nan]})
+    with pytest.warns(CatalogWarning, match="set 3 r magnitude"):
+        cleaned, report = clean_catalog(standardize(raw))
+    assert len(cleaned) == 5 and report.bad_magnitude == 3
+    assert "3 implausible magnitudes" in report.summary()
+    mag = np.asarray(cleaned["mag_r"])
+    assert np.isnan(mag[[0, 1, 2, 4]]).all() and mag[3] == 16.5
+    assert load_survey().observes(mag).all()  # unknown magnitudes are kept, like 16.5
 
 
 def test_velocities_become_redshifts():
@@ -94,10 +122,14 @@ def test_cluster_id_column_marks_a_batch():
 def test_cleaning_the_real_coma_rows(shared_data):
     raw = coma_rows(shared_data)
     z = np.asarray(raw["zGAL"])
-    with pytest.warns(CatalogWarning, match="979 row"):
+    with pytest.warns(CatalogWarning) as record:
         cleaned, report = clean_catalog(standardize(raw))
+    assert any("979 row" in str(w.message) for w in record)
     # shared/data/README.md: 979 rows without a redshift (919 zeros, 60 negative)
     assert report.bad_redshift == int(np.sum(z <= 0)) == 979
+    # two redshift-good rows have mag_r of 34 (not a galaxy magnitude): unknown, not dropped
+    mag = np.asarray(raw["mag_r"], float)[z > 0]
+    assert report.bad_magnitude == int(np.sum((mag <= 5) | (mag >= 30))) == 2
     # every position repeated exactly among the good rows is one galaxy after merging
     good = raw[z > 0]
     exact = sum(n - 1 for n in collections.Counter(zip(good["RA"], good["DEC"])).values())

@@ -14,6 +14,7 @@ from scipy.optimize import brentq
 from surveymass.cli import main
 from surveymass.cosmology import C_KMS, default_cosmology, transverse_comoving_distance
 from surveymass.errors import InputError, ServiceError
+from surveymass.fetch.cache import CacheWarning
 from surveymass.inference import galweight
 from surveymass.inference.compare import (
     MatchWindow,
@@ -294,7 +295,7 @@ def test_galweight_corrupted_cache_is_refetched_with_a_warning(monkeypatch, reco
     path = galweight.cache_path()
     path.parent.mkdir(parents=True)
     path.write_text("# %ECSV 1.0\n# ---\n# truncated by a crash")
-    with pytest.warns(UserWarning, match="unreadable"):
+    with pytest.warns(CacheWarning, match="damaged"):
         table = galweight.fetch_galweight_table()
     assert len(sent) == 1 and len(table) == 5
     assert galweight.fetch_galweight_table().colnames == table.colnames  # repaired
@@ -302,9 +303,18 @@ def test_galweight_corrupted_cache_is_refetched_with_a_warning(monkeypatch, reco
 
 def test_galweight_unreachable_is_a_service_error_after_retries(monkeypatch):
     sent = _fake_vizier(monkeypatch, requests.ConnectionError("no route to host"))
-    with pytest.raises(ServiceError, match="after 3 tries.*no route to host"):
+    with pytest.raises(ServiceError, match="after 3 tries.*no route to host.*cached copy"):
         galweight.fetch_galweight_table(retries=3, backoff_s=0.0)
     assert len(sent) == 3
+
+
+def test_galweight_http_4xx_is_not_retried(monkeypatch):
+    response = requests.Response()
+    response.status_code = 404
+    sent = _fake_vizier(monkeypatch, requests.HTTPError("404 Not Found", response=response))
+    with pytest.raises(ServiceError, match="answered with an error.*404"):
+        galweight.fetch_galweight_table(retries=3, backoff_s=0.0)
+    assert len(sent) == 1
 
 
 def test_compare_cli_against_galweight_writes_table_and_plot(monkeypatch, recorded_votable,
@@ -320,6 +330,9 @@ def test_compare_cli_against_galweight_writes_table_and_plot(monkeypatch, record
     written = QTable.read(out)
     assert list(written["ref_name"]) == ["GalWCat19 1001", "GalWCat19 1002"]
     assert written.meta["summary"]["n_pairs"] == 2
+    # separations are comoving h^-1 Mpc: no astropy Mpc unit that would drop the h^-1
+    assert written["separation"].unit is None
+    assert "h^-1 Mpc" in written["separation"].description
     assert written.meta["provenance"]["against"] == "galweight"
     assert png.stat().st_size > 10_000
     assert "2 matched pair(s) against galweight" in capsys.readouterr().out
@@ -345,11 +358,16 @@ def test_reference_file_common_spellings_and_missing_columns(tmp_path):
     ref = read_reference_file(good)
     assert ref["name"][0] == "Coma" and ref["log10_m200c_err_hi"][0] == 0.1
     assert ref["reference"][0] == "mine.csv"
+    other = tmp_path / "other.csv"  # ra/dec/z spellings are surveymass.catalog's
+    other.write_text("NAME,RA_deg,DEC_deg,z_cl,log10_m200c,log10_m200c_err\n"
+                     "Coma,194.95,27.98,0.0231,15.0,0.1\n")
+    ref = read_reference_file(other)
+    assert (ref["ra"][0], ref["dec"][0], ref["z"][0]) == (194.95, 27.98, 0.0231)
     bad = tmp_path / "bad.csv"
     bad.write_text("name,ra,z,logM\nComa,194.95,0.0231,15.0\n")
     with pytest.raises(InputError) as err:
         read_reference_file(bad)
-    assert "dec (one of: dec, Dec" in str(err.value)
+    assert "dec (one of: dec, dej2000" in str(err.value)
     assert "an error on logM" in str(err.value)
 
 

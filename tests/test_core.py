@@ -45,6 +45,22 @@ def test_cosmology_without_cmb_or_baryons_round_trips_and_reaches_colossus():
     assert colossus_cosmology(bare).Om0 == pytest.approx(0.3)
 
 
+def test_colossus_matter_density_includes_massive_neutrinos():
+    # astropy Planck15: Om0 = 0.3075 (CDM + baryons) + 0.06 eV of neutrinos
+    # (Omega_nu h^2 = 0.06 / 93.14) = 0.3089, Uchuu's Omega_m (Ishiyama et al. 2021).
+    from astropy.cosmology import FlatLambdaCDM
+
+    from surveymass.cosmology import colossus_cosmology, massive_neutrino_density
+
+    # (93.14 eV is the usual rounding; astropy's exact Fermi-Dirac integral is 0.35% off it)
+    assert massive_neutrino_density(Planck15) == pytest.approx(0.06 / 93.14 / Planck15.h ** 2,
+                                                               rel=5e-3)
+    assert colossus_cosmology(Planck15).Om0 == pytest.approx(0.3089, abs=1e-4)
+    # massless neutrinos are radiation, not matter
+    massless = FlatLambdaCDM(H0=67.74, Om0=0.3075, Tcmb0=2.7255)
+    assert colossus_cosmology(massless).Om0 == pytest.approx(0.3075, rel=1e-12)
+
+
 def test_distance_table_inverts_and_matches_astropy():
     table = distance_table(Planck15, z_max=0.3)
     z = np.array([0.0231, 0.05, 0.1])
@@ -53,6 +69,23 @@ def test_distance_table_inverts_and_matches_astropy():
     np.testing.assert_allclose(table.redshift(expected), z, rtol=1e-6)
     # Coma: D_C(0.0231) = 68.8 h^-1 Mpc in Planck15
     assert table.comoving_distance(0.0231) == pytest.approx(68.8, abs=0.2)
+
+
+def test_distance_table_is_accurate_to_z_zero_and_refuses_outside_its_range():
+    table = distance_table(Planck15, z_max=1.0)
+    z = np.geomspace(1e-6, 1.0, 2000)  # including the first grid cell (dz = 2.5e-4)
+    d_c = Planck15.comoving_distance(z).value * Planck15.h
+    d_m = Planck15.comoving_transverse_distance(z).value * Planck15.h
+    np.testing.assert_allclose(table.comoving_distance(z), d_c, rtol=1e-8)
+    np.testing.assert_allclose(table.transverse_distance(z), d_m, rtol=1e-8)
+    np.testing.assert_allclose(table.redshift(d_c), z, rtol=1e-8)
+    assert table.comoving_distance(0.0) == 0.0 and table.redshift(0.0) == 0.0
+    with pytest.raises(InputError, match="outside the distance table"):
+        table.comoving_distance(1.2)
+    with pytest.raises(InputError, match="outside the distance table"):
+        table.transverse_distance(np.array([0.1, -0.01]))
+    with pytest.raises(InputError, match="outside the distance table"):
+        table.redshift(1e5)
 
 
 def test_shipped_survey_is_the_sdss_legacy_main_sample():
@@ -141,6 +174,63 @@ def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):
 def test_provenance_records_versions():
     record = provenance(inputs=["a.fits"])
     assert record["inputs"] == ["a.fits"] and "numpy" in record["versions"]
+
+
+def test_provenance_records_the_version_and_git_commit(monkeypatch, tmp_path):
+    import subprocess
+    from importlib import metadata
+    from pathlib import Path
+
+    import surveymass
+    from surveymass import provenance as prov
+
+    assert surveymass.__version__ == metadata.version("surveymass")  # one source
+
+    def no_git(*args, **kwargs):
+        raise FileNotFoundError("git")
+
+    prov.git_state.cache_clear()
+    monkeypatch.setattr(subprocess, "run", no_git)
+    assert "git" not in prov.provenance()  # silently absent
+    prov.git_state.cache_clear()
+    if (Path(prov.__file__).resolve().parents[1] / ".git").exists():  # a git checkout
+        monkeypatch.setattr(subprocess, "run", lambda args, **kw: subprocess.CompletedProcess(
+            args, 0, stdout={"rev-parse": "abc123\n", "status": " M x.py\n"}[args[3]]))
+        assert prov.provenance()["git"] == {"commit": "abc123", "dirty": True}
+        prov.git_state.cache_clear()
+
+
+def test_missing_shared_data_skips_locally_but_fails_in_ci(monkeypatch, tmp_path):
+    from conftest import require_shared_data
+
+    missing = tmp_path / "no_shared_data"
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must provide it"):
+        require_shared_data(missing)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        require_shared_data(missing)
+    assert require_shared_data(tmp_path) == tmp_path
+
+
+def test_png_metadata_carries_version_and_provenance(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    import surveymass
+    from surveymass.provenance import png_metadata
+
+    meta = png_metadata(bundle="toy")
+    assert meta["Software"].startswith(f"surveymass {surveymass.__version__}")
+    fig = Figure(figsize=(1, 1))
+    fig.savefig(tmp_path / "a.png", metadata=meta)
+    text = Image.open(tmp_path / "a.png").text
+    assert text["Software"] == meta["Software"]
+    record = json.loads(text["Source"])
+    assert record["bundle"] == "toy" and "numpy" in record["versions"]
 
 
 def test_survey_magnitude_cut_keeps_the_limit_and_unknown_magnitudes():

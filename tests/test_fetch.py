@@ -270,6 +270,16 @@ def test_services_down_give_a_clear_error():
     assert waits == [2.0, 4.0, 8.0]
 
 
+def test_the_advice_in_service_errors_can_be_replaced():
+    def down():
+        raise requests.Timeout("read timed out")
+
+    with pytest.raises(ServiceError) as err:
+        with_retries(down, "VizieR", tries=2, sleep=lambda s: None, hint="Use the cache.")
+    assert str(err.value).endswith("(last error: Timeout: read timed out). Use the cache.")
+    assert "local catalogue" not in str(err.value)
+
+
 def test_connection_errors_are_summarised():
     from surveymass.fetch.network import describe
 
@@ -369,9 +379,10 @@ def test_cli_unknown_name_offline(monkeypatch, capsys, tmp_path):
         raise requests.ConnectionError("no network")
 
     monkeypatch.setattr(Ned, "query_object", offline)
+    monkeypatch.setattr("time.sleep", lambda s: None)  # NED is retried with backoff
     assert main(["fetch", "abell 16566", "-o", str(tmp_path / "x.fits")]) == 2
     err = capsys.readouterr().err
-    assert "unknown cluster" in err and "--ra" in err
+    assert "unknown cluster" in err and "could not be reached" in err and "--ra" in err
 
 
 def test_cli_help_documents_every_option(capsys):

@@ -168,6 +168,61 @@ def test_clusters_the_bundle_cannot_weigh_get_flags_and_no_mass(toy, sdss_toy):
     assert res["n_members"].mask.tolist() == [False, True, True, True]
 
 
+def test_a_field_without_a_dispersion_is_flagged_not_a_silent_nan(toy, monkeypatch):
+    """A field left with < 2 members (no dispersion) gets 'too_few_members' and NaN masses;
+    the Aperture (min_galaxies >= 3) and MIN_MEMBERS normally prevent it, so the member
+    count and dispersion of field 1 are forced here."""
+    import surveymass.models.predict as predict_module
+    from surveymass.inference.infer import FLAGS, NO_MASS_FLAGS
+
+    real = predict_module.predict
+
+    def one_member(*args, **kwargs):
+        prediction = real(*args, **kwargs)
+        prediction.n_members[1], prediction.sigma[1] = 1, np.nan
+        return prediction
+
+    monkeypatch.setattr(predict_module, "predict", one_member)
+    data, _, bundle = toy
+    _, clusters = toy_fields(data, bundle, 3)
+    res = infer_fields(clusters, bundle, n_samples=20, device="cpu").results
+    assert res["flags"][1].split(",")[-1] == "too_few_members"
+    assert "too_few_members" in FLAGS and "too_few_members" in NO_MASS_FLAGS
+    for column in ("log10_m200c_median", "log10_m200c_msigma", "sigma_v"):
+        values = np.asarray(res[column], float)
+        assert np.isnan(values[1]) and np.all(np.isfinite(values[[0, 2]]))
+    assert "too_few_members" not in res["flags"][0] + res["flags"][2]
+
+
+def test_results_and_details_are_written_together_or_not_at_all(toy, tmp_path,
+                                                                 monkeypatch):
+    from surveymass.inference.infer import details_path, write_result
+
+    data, _, bundle = toy
+    _, clusters = toy_fields(data, bundle, 2)
+    result = infer_fields(clusters, bundle, n_samples=10, device="cpu")
+    output = tmp_path / "res.ecsv"
+    write_result(result, output, {"seed": 0})
+    run_id = QTable.read(output, format="ascii.ecsv").meta["provenance"]["run_id"]
+    with fits.open(details_path(output)) as hdul:
+        assert hdul[0].header["RUNID"] == run_id
+        assert json.loads(hdul[0].header["PROVENAN"])["run_id"] == run_id
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def broken(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(fits.HDUList, "writeto", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_result(result, output, {"seed": 1})
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}  # no temporaries either
+    assert after == before  # neither new file: the old pair is untouched
+    fresh = tmp_path / "fresh.ecsv"
+    with pytest.raises(OSError, match="disk full"):
+        write_result(result, fresh, {"seed": 1})
+    assert not fresh.exists() and not details_path(fresh).exists()
+
+
 def test_cli_batch_table_writes_results_details_and_plots(toy, tmp_path, capsys):
     """A CSV with a cluster-id column of registry names is a batch of clusters."""
     coma, _ = read_catalog(COMA)
@@ -219,6 +274,7 @@ def test_cli_batch_table_writes_results_details_and_plots(toy, tmp_path, capsys)
     ({"ra": [150.0], "dec": [20.0], "z": [0.05]}, [], "does not say which cluster"),
     ({"ra": [150.0], "dec": [20.0], "z": [0.05]}, ["--ra", "150", "--dec", "20"],
      "--ra, --dec and --z go together"),
+    ({"ra": [150.0], "dec": [20.0], "z": [0.05]}, ["--z", "0.05"], "--z alone"),
     ({"ra": [150.0], "dec": [20.0], "z": [0.05]}, ["--name", "coma", "--survey",
                                                    "sdss_legacy"], "trained for 'toy'"),
     ({"ra": [150.0], "dec": [20.0], "z": [0.05], "cluster_id": ["nowhere"]}, [],

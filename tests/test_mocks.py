@@ -124,7 +124,7 @@ def test_fibre_collisions_in_a_dense_core_keep_what_the_model_says():
     # the model keeps one of a collided group plus each other one with the recovery
     # probability: (1 + 29 x 0.3) / 30 = 0.323 of them.
     universe = mu.build([mu.cluster(1, 14.5, (100, 100, 100), n_sat=0, core=(30, 0.004))])
-    config = MockConfig(aperture=Aperture(min_galaxies=1), fibre_collisions=True)
+    config = MockConfig(aperture=Aperture(min_galaxies=3), fibre_collisions=True)
     m = maker(universe, config=config)
     kept = [m.make(0, d, j, z_cos=0.05).row["n_galaxies"] - 1  # minus the central
             for j, d in enumerate(fibonacci_directions(60))]
@@ -169,6 +169,23 @@ def test_flat_fields_are_flat_in_mass_within_poisson_noise():
     low = np.mean([v for k, v in per_halo.items() if log_m[k] < 14.1])
     high = np.mean([v for k, v in per_halo.items() if log_m[k] > 14.5])
     assert high > 5 * low
+
+
+def test_mass_bins_of_different_master_seeds_draw_different_streams():
+    """flat_fields gives bin b of master seed s the stream SeedSequence(s).spawn(...)[b];
+    the old seed + 7919 b gave bin 1 of seed 0 the same order as bin 0 of seed 7919."""
+    from surveymass.mocks.lines_of_sight import candidate_order
+
+    log_m = np.linspace(13.5, 15.0, 40)
+
+    def order(seed, b):
+        stream = np.random.SeedSequence(seed).spawn(3)[b]
+        return np.concatenate(candidate_order(log_m, 0, 6, stream))
+
+    np.testing.assert_array_equal(order(3, 2), order(3, 2))  # deterministic
+    assert not np.array_equal(order(0, 1), order(7919, 0))
+    assert not np.array_equal(order(0, 1), order(0, 0))
+    assert not np.array_equal(order(0, 0), np.concatenate(candidate_order(log_m, 0, 6, 0)))
 
 
 def test_mass_range_the_universe_cannot_fill_is_refused_before_work():

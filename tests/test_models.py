@@ -141,3 +141,26 @@ def test_idealised_setup_has_no_classifier_and_every_galaxy_is_a_member(tmp_path
     prediction = predict(bundle, fields, n_samples=10, device="cpu")
     assert np.all(prediction.p_member == 1.0)
     np.testing.assert_array_equal(prediction.n_members, fields.n_galaxies)
+
+
+def test_evaluate_refuses_a_training_set_that_does_not_match_the_bundle(tmp_path_factory,
+                                                                         tmp_path):
+    import dataclasses
+
+    from astropy.cosmology import WMAP9
+
+    from surveymass.errors import InputError
+    from surveymass.models.evaluate import check_training_set, evaluate_bundle
+    from surveymass.phasespace import Aperture
+
+    data, folder = trained_toy_bundle(tmp_path_factory)
+    bundle = load_bundle(folder)
+    check_training_set(bundle, data)  # its own training set matches
+    cases = {"aperture": dataclasses.replace(bundle, aperture=Aperture(r_max=1.0)),
+             "cosmology": dataclasses.replace(bundle, cosmology=WMAP9),
+             "mag_limit": dataclasses.replace(bundle, survey=dataclasses.replace(
+                 bundle.survey, mag_limit=bundle.survey.mag_limit - 1.0))}
+    for what, other in cases.items():
+        with pytest.raises(InputError, match=f"does not match the bundle.*{what}"):
+            evaluate_bundle(other, data, tmp_path / what, device="cpu", quiet=True)
+        assert not (tmp_path / what).exists()

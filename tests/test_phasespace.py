@@ -9,7 +9,14 @@ from scipy.integrate import quad
 
 from surveymass.cosmology import C_KMS, default_cosmology
 from surveymass.errors import InputError
-from surveymass.phasespace import Aperture, los_velocity, sky_to_phase_space, tangent_plane
+from surveymass.phasespace import (
+    Aperture,
+    los_velocity,
+    observed_redshift,
+    redshift_at_velocity,
+    sky_to_phase_space,
+    tangent_plane,
+)
 
 # A cosmology without radiation, so D_C has a one-line integral to check against.
 SIMPLE = FlatLambdaCDM(H0=70.0, Om0=0.3, Tcmb0=0.0)
@@ -106,6 +113,14 @@ def test_aperture_selects_the_cylinder():
     assert inside.tolist() == [True, False, False]  # 2900 km/s; 2 deg ~ 2.4 h^-1 Mpc
 
 
+@pytest.mark.parametrize("bad", [dict(min_galaxies=2), dict(min_galaxies=0),
+                                 dict(r_max=0.0), dict(v_max=-1.0)])
+def test_aperture_refuses_too_few_galaxies_for_a_dispersion(bad):
+    with pytest.raises(InputError, match="min_galaxies at least 3"):
+        Aperture(**bad)
+    assert Aperture(min_galaxies=3).min_galaxies == 3
+
+
 @pytest.mark.parametrize("bad", [dict(dec=95.0), dict(z=np.nan), dict(z_cl=0.0),
                                  dict(z_cl=-0.1), dict(ra=np.inf)])
 def test_bad_coordinates_raise_clear_errors(bad):
@@ -118,3 +133,26 @@ def test_bad_coordinates_raise_clear_errors(bad):
 def test_invalid_aperture_is_rejected():
     with pytest.raises(InputError, match="invalid aperture"):
         Aperture(r_max=-1.0)
+
+
+def test_redshift_at_velocity_is_the_exact_inverse_of_los_velocity():
+    # worked: z_cl = 0.0231 (Coma), v = 3000 km/s -> z = 0.0231 + 3000 * 1.0231 / c
+    assert redshift_at_velocity(3000.0, 0.0231) == pytest.approx(
+        0.0231 + 3000.0 * 1.0231 / 299792.458, rel=1e-14)
+    z_cl = np.array([0.01, 0.1, 0.5])[:, None]
+    v = np.array([-4000.0, -1.0, 0.0, 2200.0])[None, :]
+    np.testing.assert_allclose(los_velocity(redshift_at_velocity(v, z_cl), z_cl),
+                               np.broadcast_to(v, (3, 4)), rtol=1e-10, atol=1e-8)
+    z = np.array([0.02, 0.11, 0.45])
+    np.testing.assert_allclose(redshift_at_velocity(los_velocity(z, 0.1), 0.1), z, rtol=1e-12)
+
+
+def test_observed_redshift_worked_values():
+    # (1 + z_obs) = (1 + z_cos)(1 + v/c): z_cos = 0.1, v = c/100 -> 1.1 * 1.01 - 1 = 0.111
+    assert observed_redshift(0.1, C_KMS / 100) == pytest.approx(0.111, rel=1e-12)
+    assert observed_redshift(np.array([0.0, 0.3]), 0.0) == pytest.approx([0.0, 0.3])
+    # a galaxy at the cluster's distance moving with the cluster has its redshift; a
+    # peculiar velocity v relative to it gives v_los = v exactly at the cluster.
+    z_cl = observed_redshift(0.05, 500.0)
+    assert los_velocity(observed_redshift(0.05, 500.0 + 1000.0 * (1 + 500.0 / C_KMS)), z_cl) \
+        == pytest.approx(1000.0, rel=1e-10)

@@ -26,6 +26,21 @@ def test_chilingarian_polynomial_reproduces_the_calculators_worked_example():
     assert k_correction_chilingarian("g", 0.2, 1.1) == pytest.approx(0.5209713976, abs=1e-9)
 
 
+def test_chilingarian_r_band_polynomial_worked_by_hand():
+    """K_r(z = 0.1, g - r = 0.8) = sum_ij a_ij z^i (g - r)^j with the r_gr coefficients of
+    the kcor.sai.msu.ru calculator (Chilingarian, Melchior & Zolotukhin 2010, refit by
+    Chilingarian & Zolotukhin 2012), c = 0.8 (c^2 = 0.64, c^3 = 0.512):
+
+    z^1: 1.83285 - 2.71446 c + 4.97336 c^2 - 3.66864 c^3 = 0.96588872  -> x 0.1   = 0.096588872
+    z^2: -19.7595 + 10.5033 c + 18.8196 c^2 + 6.07785 c^3 = 3.7995432  -> x 0.01  = 0.037995432
+    z^3: 33.6059 - 120.713 c - 49.299 c^2 = -94.51586                  -> x 1e-3  = -0.09451586
+    z^4: 144.371 + 216.453 c = 317.5334                                -> x 1e-4  = 0.03175334
+    z^5: -295.39                                                       -> x 1e-5  = -0.0029539
+    sum = 0.068867884 mag.
+    """
+    assert k_correction_chilingarian("r", 0.1, 0.8) == pytest.approx(0.068867884, abs=1e-9)
+
+
 def test_rest_frame_k_correction_vanishes_at_zero_redshift():
     colours = np.linspace(0.0, 1.2, 7)
     np.testing.assert_allclose(k_correction_r(0.0, colours, band_shift=0.0), 0.0, atol=1e-12)

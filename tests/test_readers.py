@@ -406,9 +406,41 @@ def test_universemachine_ascii(shared_data, tmp_path):
     assert 0.75e15 < uni.halos["m200c"][0] < 0.9e15
     assert uni.galaxies["host_id"].tolist() == [100, 200, 100, 100, 100, 200]
     assert config["source"] == "um-ascii"
+    assert config["mass_units"] == "msun"
+    # the mass unit is never assumed: without a '#Units: ... masses' line it must be given
+    lines = path.read_text().splitlines(keepends=True)
+    bare = tmp_path / "sfr_catalog_bare.txt"
+    bare.write_text("".join(line for line in lines if "masses" not in line.lower()))
+    with pytest.raises(InputError, match="no '#Units: ... masses' header line"):
+        convert_um_ascii(bare, tmp_path / "v.h5", box_size=2000.0, redshift=0.0, quiet=True)
+    convert_um_ascii(bare, tmp_path / "v.h5", box_size=2000.0, quiet=True,
+                     mass_units="msun")
+    np.testing.assert_array_equal(read_universe(tmp_path / "v.h5").halos["m200c"],
+                                  uni.halos["m200c"])
+    with pytest.raises(InputError, match="the header says masses are in 'msun'"):
+        convert_um_ascii(path, tmp_path / "w.h5", box_size=2000.0, quiet=True,
+                         mass_units="msun/h")
+    with pytest.raises(InputError, match="mass_units must be one of"):
+        convert_um_ascii(bare, tmp_path / "w.h5", box_size=2000.0, quiet=True,
+                         mass_units="kg")
+    cli = ["universe", "convert", str(bare), "--format", "um-ascii", "--box-size", "2000",
+           "-q", "-o", str(tmp_path / "x.h5")]
+    assert main(cli) == 2
+    assert main(cli + ["--mass-units", "msun"]) == 0
 
 
 # ----------------------------------------------------------------------------- CLI, formats
+
+def test_universe_set_refuses_a_boolean_it_cannot_read():
+    from surveymass.cli.universe import _parse_settings
+    from surveymass.universe.synthetic import SyntheticConfig
+
+    assert _parse_settings(["nonlinear_clustering=No", "match_blanton_lf=1"],
+                           SyntheticConfig) == {"nonlinear_clustering": False,
+                                                "match_blanton_lf": True}
+    with pytest.raises(InputError, match="'ture' is not a bool"):
+        _parse_settings(["nonlinear_clustering=ture"], SyntheticConfig)
+
 
 def test_detect_format(shared_data, tmp_path):
     assert detect_format(shared_data / FIXTURE) == "hlist"

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from surveymass.errors import InputError
+from surveymass.errors import InputError, ServiceError
 from surveymass.registry import (
     Cluster,
     cluster_from_coordinates,
+    cluster_from_options,
     lookup,
     registry_clusters,
     resolve_cluster,
@@ -113,9 +114,48 @@ def test_ned_failure_becomes_a_clear_error(monkeypatch):
     def unreachable(name):
         raise requests.ConnectionError("Failed to resolve 'ned.ipac.caltech.edu'")
 
+    waits = []
     monkeypatch.setattr(Ned, "query_object", unreachable)
-    with pytest.raises(InputError, match="could not be reached.*Did you mean 'Coma'"):
+    monkeypatch.setattr("time.sleep", waits.append)
+    with pytest.raises(ServiceError, match="NED could not be reached after 4 tries.*"
+                       "Did you mean 'Coma'.*--ra"):
         resolve_cluster("Comma")
+    assert waits == [2.0, 4.0, 8.0]  # retried with backoff (surveymass.fetch.network)
+
+
+def test_a_name_ned_does_not_know_is_an_input_error(monkeypatch):
+    from astroquery.exceptions import RemoteServiceError
+    from astroquery.ipac.ned import Ned
+
+    calls = []
+
+    def unknown(name):
+        calls.append(name)
+        raise RemoteServiceError("The remote service returned the following error message.\n"
+                                 "ERROR: No object found")
+
+    monkeypatch.setattr(Ned, "query_object", unknown)
+    with pytest.raises(InputError, match="NED: could not resolve it.*No object found.*"
+                       "Did you mean 'Coma'"):
+        resolve_cluster("Comma")
+    assert calls == ["Comma"]  # not retried
+
+
+def test_cluster_from_options_one_rule_for_every_command():
+    assert cluster_from_options(None, None, None, None) is None
+    given = cluster_from_options("mine", "194.95", "27.98", 0.0231)
+    assert (given.name, given.ra, given.z, given.source) == ("mine", 194.95, 0.0231,
+                                                             "user coordinates")
+    coma = cluster_from_options("coma", None, None, None)
+    override = cluster_from_options("coma", None, None, 0.03)
+    assert (override.ra, override.dec, override.z) == (coma.ra, coma.dec, 0.03)
+    assert override.source.endswith("z from --z")
+    with pytest.raises(InputError, match="--ra, --dec and --z go together"):
+        cluster_from_options(None, "194.95", "27.98", None)
+    with pytest.raises(InputError, match="--z alone"):
+        cluster_from_options(None, None, None, 0.03)
+    with pytest.raises(InputError, match="redshift 5.0 must be > 0 and <= 2"):
+        cluster_from_options("coma", None, None, 5.0)
 
 
 def test_coordinates_in_degrees_and_sexagesimal():

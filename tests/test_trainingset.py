@@ -1,6 +1,7 @@
 """Training sets: halo splits, the natural test split, the manifest, the reader's checks, CLI."""
 
 import json
+import re
 import warnings
 
 import mock_universes as mu
@@ -173,6 +174,22 @@ def test_mocks_command_refuses_bad_input_before_writing(universe, tmp_path, caps
     assert main(args + extra) == 2  # the last of a repeated option wins
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_mocks_command_defaults_are_the_aperture_and_default_survey(capsys, monkeypatch):
+    import dataclasses
+
+    from surveymass.phasespace import Aperture
+    from surveymass.survey import DEFAULT_SURVEY
+
+    monkeypatch.setenv("COLUMNS", "250")
+    assert main(["mocks", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"[default: {DEFAULT_SURVEY}]" in text
+    for option, field in (("--r-max", "r_max"), ("--v-max", "v_max"),
+                          ("--min-galaxies", "min_galaxies")):
+        default = next(f.default for f in dataclasses.fields(Aperture) if f.name == field)
+        assert re.search(rf"{option} .*?\[default: {re.escape(str(default))}\]", text)
 
 
 def test_mocks_command_refuses_an_incomplete_survey_config(universe, tmp_path, capsys):

@@ -20,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts hold units in [brackets]: print them as written
 )
 
 # Command modules, imported for their registration side effect (order = help order).

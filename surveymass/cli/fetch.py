@@ -49,8 +49,11 @@ def fetch(
     Writes a FITS sky catalogue: columns ra, dec, z, z_err, mag_r, source, objid,
     and a header with the cluster, the query and the counts. Answers are cached."""
     from surveymass.fetch import FieldQuery, fetch_field
+    from surveymass.registry import cluster_from_options
 
-    cluster = _cluster(name, ra, dec, z)
+    cluster = cluster_from_options(name, ra, dec, z)
+    if cluster is None:
+        raise InputError("give a cluster name (e.g. surveymass fetch coma) or --ra/--dec/--z")
     path = output or Path(_file_stem(cluster.name) + ".fits")
     if path.exists() and not overwrite:  # fail before querying anything
         raise InputError(f"{path} exists; choose another -o/--output or pass --overwrite")
@@ -68,22 +71,6 @@ def fetch(
                f"+-{vwindow:g} km/s -> {path}")
     if "FOOTCOV" in h:
         typer.echo(f"aperture inside the SDSS footprint: {h['FOOTCOV']:.0%}")
-
-
-def _cluster(name: str | None, ra: str | None, dec: str | None, z: float | None):
-    from surveymass.registry import Cluster, cluster_from_coordinates, resolve_cluster
-
-    if ra is not None or dec is not None:
-        if any(v is None for v in (ra, dec, z)):
-            raise InputError("--ra, --dec and --z go together: give all three")
-        return cluster_from_coordinates(ra, dec, z, name=name)
-    if name is None:
-        raise InputError("give a cluster name (e.g. surveymass fetch coma) or --ra/--dec/--z")
-    cluster = resolve_cluster(name)
-    if z is not None:
-        cluster = Cluster(cluster.name, cluster.ra, cluster.dec, z,
-                          source=f"{cluster.source}; z from --z")
-    return cluster
 
 
 def _file_stem(name: str) -> str:

@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from surveymass.cli import app
-from surveymass.errors import InputError
 from surveymass.inference.infer import DEFAULT_OUTPUT
 
 
@@ -32,7 +31,9 @@ def infer_command(
     ra: str | None = typer.Option(None, "--ra", help="Cluster RA (deg or 12:59:48) for a "
                                   "catalogue without a cluster in its header."),
     dec: str | None = typer.Option(None, "--dec", help="Cluster Dec (deg or +27:58:48)."),
-    z: float | None = typer.Option(None, "--z", help="Cluster redshift."),
+    z: float | None = typer.Option(None, "--z", help="Cluster redshift (0 < z <= 2); with "
+                                   "--ra/--dec, or to override the registry redshift of "
+                                   "--name."),
     name: str | None = typer.Option(None, "--name", help="Cluster name: resolved in the "
                                     "registry (or NED) unless --ra/--dec/--z are given."),
     survey: str | None = typer.Option(
@@ -43,10 +44,11 @@ def infer_command(
     """Weigh clusters: membership probabilities, velocity dispersion, M-sigma mass and
     the posterior of log10 M200c (h^-1 Msun) for every cluster in CATALOGS."""
     from surveymass.inference.infer import details_path, run_infer
+    from surveymass.registry import cluster_from_options
 
+    cluster = cluster_from_options(name, ra, dec, z)
     result = run_infer(catalogs, model=model, output=output, n_samples=samples, seed=seed,
-                       device=device, cluster=_cluster(name, ra, dec, z), survey=survey,
-                       plots=plots, quiet=quiet)
+                       device=device, cluster=cluster, survey=survey, plots=plots, quiet=quiet)
     for row in result.results[:50]:
         typer.echo(_summary(row))
     if len(result.results) > 50:
@@ -65,15 +67,3 @@ def _summary(row) -> str:
             f"(M-sigma {row['log10_m200c_msigma']:.2f}, sigma_v "
             f"{row['sigma_v'].value:.0f} km/s, {row['n_members']} members of "
             f"{row['n_galaxies']} galaxies){flags}")
-
-
-def _cluster(name: str | None, ra: str | None, dec: str | None, z: float | None):
-    """The cluster given on the command line, or None (then the file must say)."""
-    from surveymass.registry import cluster_from_coordinates, resolve_cluster
-
-    given = [v is not None for v in (ra, dec, z)]
-    if any(given):
-        if not all(given):
-            raise InputError("--ra, --dec and --z go together: give all three")
-        return cluster_from_coordinates(ra, dec, z, name=name)
-    return resolve_cluster(name) if name is not None else None

@@ -9,6 +9,11 @@ import typer
 
 from surveymass.cli import app
 from surveymass.errors import InputError
+from surveymass.phasespace import Aperture
+from surveymass.survey import DEFAULT_SURVEY
+
+#: The aperture defaults (one source: the Aperture dataclass), shown by --help.
+_APERTURE = Aperture()
 
 
 @app.command("mocks")
@@ -18,7 +23,7 @@ def mocks(
         "reader of simulation outputs)."),
     output: Path = typer.Option(..., "-o", "--output", help="Training-set folder to write."),
     survey: str = typer.Option(
-        "sdss_legacy", "--survey", help="Survey config: a shipped name or a TOML file."),
+        DEFAULT_SURVEY, "--survey", help="Survey config: a shipped name or a TOML file."),
     setup: str = typer.Option(
         "cylindrical", "--setup", help="cylindrical (every galaxy in the aperture) or "
         "idealised (members of the target halo only)."),
@@ -34,9 +39,12 @@ def mocks(
     n_natural: Optional[int] = typer.Option(
         None, "--n-natural", help="Fields of the natural-mass-function test split "
         "(default: the size of the flat test split)."),
-    r_max: float = typer.Option(1.6, "--r-max", help="Aperture radius [comoving h^-1 Mpc]."),
-    v_max: float = typer.Option(2200.0, "--v-max", help="Aperture |v_los| limit [km/s]."),
-    min_galaxies: int = typer.Option(10, "--min-galaxies", help="Fewest galaxies per field."),
+    r_max: float = typer.Option(_APERTURE.r_max, "--r-max",
+                                help="Aperture radius [comoving h^-1 Mpc]."),
+    v_max: float = typer.Option(_APERTURE.v_max, "--v-max",
+                                help="Aperture |v_los| limit [km/s]."),
+    min_galaxies: int = typer.Option(_APERTURE.min_galaxies, "--min-galaxies",
+                                     help="Fewest galaxies per field."),
     fibres: bool = typer.Option(True, "--fibres/--no-fibres",
                                 help="Apply the survey's fibre collisions."),
     footprint: bool = typer.Option(False, "--footprint/--no-footprint",
@@ -56,7 +64,6 @@ def mocks(
     from surveymass.mocks.fields import MockConfig, check_window
     from surveymass.mocks.lines_of_sight import MassBins, check_fillable
     from surveymass.mocks.trainingset import MANIFEST
-    from surveymass.phasespace import Aperture
     from surveymass.survey import load_survey
     from surveymass.universe.store import UniverseFile
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import typer
 
 from surveymass.cli import app
+from surveymass.universe.synthetic.config import SyntheticConfig
+
+#: The synthetic universe's defaults (one source: SyntheticConfig), shown by --help.
+_SYNTHETIC = SyntheticConfig()
 
 universe_app = typer.Typer(help="Build and validate simulated universes.",
                            invoke_without_command=True, no_args_is_help=False)
@@ -15,11 +19,12 @@ app.add_typer(universe_app, name="universe")
 def build(
     ctx: typer.Context,
     output: str = typer.Option(None, "--output", "-o", help="universe HDF5 file to write"),
-    box: float = typer.Option(1000.0, help="box side [h^-1 Mpc]"),
-    seed: int = typer.Option(1, help="master seed (same seed, same universe)"),
-    redshift: float = typer.Option(0.07, help="snapshot redshift"),
-    mag_limit: float = typer.Option(-16.0, help="faintest M_r - 5 log h populated"),
-    cell_size: float = typer.Option(2.0, help="density-grid cell [h^-1 Mpc]"),
+    box: float = typer.Option(_SYNTHETIC.box_size, help="box side [h^-1 Mpc]"),
+    seed: int = typer.Option(_SYNTHETIC.seed, help="master seed (same seed, same universe)"),
+    redshift: float = typer.Option(_SYNTHETIC.redshift, help="snapshot redshift"),
+    mag_limit: float = typer.Option(_SYNTHETIC.mag_limit,
+                                    help="faintest M_r - 5 log h populated"),
+    cell_size: float = typer.Option(_SYNTHETIC.cell_size, help="density-grid cell [h^-1 Mpc]"),
     set_: list[str] = typer.Option(None, "--set", help="any SyntheticConfig parameter, "
                                                        "NAME=VALUE (repeatable)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
@@ -30,7 +35,7 @@ def build(
     import sys
 
     from surveymass.errors import InputError
-    from surveymass.universe.synthetic import SyntheticConfig, build_universe
+    from surveymass.universe.synthetic import build_universe
 
     if output is None:
         raise InputError("give the file to write: surveymass universe -o universe.h5")
@@ -57,9 +62,12 @@ def _parse_settings(settings: list[str], config_class) -> dict:
                              f"{sorted(defaults)}")
         kind = type(defaults[name])
         try:
+            if kind is bool and text.lower() not in ("1", "true", "yes", "0", "false", "no"):
+                raise ValueError(f"{text!r} is not 1/true/yes or 0/false/no")
             out[name] = text.lower() in ("1", "true", "yes") if kind is bool else kind(text)
         except ValueError as exc:
-            raise InputError(f"--set {item!r}: {text!r} is not a {kind.__name__}") from exc
+            raise InputError(f"--set {item!r}: {text!r} is not a {kind.__name__}"
+                             + (" (1/true/yes or 0/false/no)" if kind is bool else "")) from exc
     return out
 
 
@@ -104,6 +112,9 @@ def convert(
     drop_missing_hosts: bool = typer.Option(False, help="drop (and count) satellites whose "
                                                         "host is missing instead of failing"),
     chunk_size: int = typer.Option(1_000_000, help="rows read at a time (bounds memory)"),
+    mass_units: str = typer.Option(None, help="um-ascii without a '#Units: ... masses' header "
+                                              "line: halo masses in msun (UniverseMachine "
+                                              "DR1) or msun/h"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
 ) -> None:
     """Convert a simulation catalogue into the surveymass universe format (streaming)."""
@@ -125,6 +136,7 @@ def convert(
     else:
         if box_size is None:
             raise InputError("UniverseMachine ASCII headers give no box size: pass --box-size")
-        config = readers.convert_um_ascii(input_path, output, **common, **galaxy_options)
+        config = readers.convert_um_ascii(input_path, output, mass_units=mass_units,
+                                          **common, **galaxy_options)
     counts = ", ".join(f"{k} {v}" for k, v in config["counts"].items())
     typer.echo(f"wrote {output} ({fmt}): {counts}")

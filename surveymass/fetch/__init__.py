@@ -19,14 +19,14 @@ import numpy as np
 from astropy.table import Table
 
 from surveymass.catalog import clean_catalog, standardize, write_catalog
-from surveymass.cosmology import C_KMS, default_cosmology, transverse_comoving_distance
+from surveymass.cosmology import default_cosmology, transverse_comoving_distance
 from surveymass.errors import InputError, SurveymassError
 from surveymass.fetch.cache import cache_key, load_cached, store_cached
 from surveymass.fetch.merge import merge_sources
 from surveymass.fetch.ned import query_ned
 from surveymass.fetch.network import with_retries
 from surveymass.fetch.sdss import RELEASES, query_sdss
-from surveymass.phasespace import Aperture, sky_to_phase_space
+from surveymass.phasespace import Aperture, redshift_at_velocity, sky_to_phase_space
 from surveymass.registry import Cluster
 
 SERVICES = ("sdss", "ned")
@@ -63,10 +63,9 @@ class FieldQuery:
         return math.degrees(math.atan(self.radius / d_m))
 
     def z_range(self) -> tuple[float, float]:
-        """Observed redshifts with |v_los| <= vwindow: the inverse of
-        ``phasespace.los_velocity``, z = z_cl + v (1 + z_cl) / c."""
-        dz = self.vwindow * (1.0 + self.cluster.z) / C_KMS
-        return max(self.cluster.z - dz, 0.0), self.cluster.z + dz
+        """Observed redshifts with |v_los| <= vwindow (``phasespace.redshift_at_velocity``)."""
+        lo, hi = redshift_at_velocity(np.array([-self.vwindow, self.vwindow]), self.cluster.z)
+        return max(float(lo), 0.0), float(hi)
 
     def inside(self, table: Table, cosmology) -> np.ndarray:
         """Mask of the galaxies of a sky catalogue inside the query cylinder."""

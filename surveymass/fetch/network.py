@@ -37,11 +37,12 @@ def describe(exc: BaseException, limit: int = 160) -> str:
 
 def with_retries(call: Callable[[], T], service: str, tries: int = TRIES,
                  first_delay_s: float = FIRST_DELAY_S,
-                 sleep: Callable[[float], None] | None = None) -> T:
+                 sleep: Callable[[float], None] | None = None, hint: str | None = None) -> T:
     """Run ``call()``; retry transient failures ``tries`` times in all, waiting
     ``first_delay_s``, then twice as long each time. Raises ServiceError (never the
     library's exception) when the service keeps failing or answers with an error.
-    ``sleep`` defaults to time.sleep."""
+    ``sleep`` defaults to time.sleep; ``hint`` replaces the advice ending the error
+    messages (by default: other sources, a local catalogue)."""
     sleep = sleep or time.sleep
     delay = first_delay_s
     for attempt in range(1, tries + 1):
@@ -50,14 +51,15 @@ def with_retries(call: Callable[[], T], service: str, tries: int = TRIES,
         except Exception as exc:  # classified below; no library exception reaches the user
             reason = describe(exc)
             if not is_transient(exc):
-                raise ServiceError(f"{service} answered with an error ({reason}). Try again "
-                                   "later, or use --sources to query the other service, or "
-                                   "give a local catalogue instead") from exc
+                advice = ("Try again later, or use --sources to query the other service, or "
+                          "give a local catalogue instead") if hint is None else hint
+                raise ServiceError(f"{service} answered with an error ({reason}). "
+                                   f"{advice}".rstrip()) from exc
             if attempt == tries:
+                advice = ("Check the network and try again later, or give a local catalogue "
+                          "(e.g. the shipped catalogs/coma_sdss.fits)") if hint is None else hint
                 raise ServiceError(f"{service} could not be reached after {tries} tries (last "
-                                   f"error: {reason}). Check the network and try again later, "
-                                   "or give a local catalogue (e.g. the shipped "
-                                   "catalogs/coma_sdss.fits)") from exc
+                                   f"error: {reason}). {advice}".rstrip()) from exc
         sleep(delay)
         delay *= 2
     raise ValueError(f"tries must be at least 1, got {tries}")

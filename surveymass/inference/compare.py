@@ -27,10 +27,11 @@ import numpy as np
 from astropy.cosmology import FLRW
 from astropy.table import QTable
 
+from surveymass.catalog import ALIASES, find_columns
 from surveymass.cosmology import default_cosmology, transverse_comoving_distance
 from surveymass.errors import InputError
 from surveymass.phasespace import los_velocity, tangent_plane
-from surveymass.provenance import atomic_path, provenance
+from surveymass.provenance import atomic_path, png_metadata, provenance
 
 #: Columns of the results table (written by ``surveymass infer``) that compare needs.
 RESULTS_COLUMNS = ("name", "ra", "dec", "z", "log10_m200c_median", "log10_m200c_p16",
@@ -39,11 +40,10 @@ RESULTS_COLUMNS = ("name", "ra", "dec", "z", "log10_m200c_median", "log10_m200c_
 REFERENCE_COLUMNS = ("name", "ra", "dec", "z", "log10_m200c", "log10_m200c_err_lo",
                      "log10_m200c_err_hi", "reference", "flags")
 
+#: Reference-table spellings of the cluster name and mass; ra, dec and z spellings come
+#: from :data:`surveymass.catalog.ALIASES` (case and punctuation ignored).
 _ALIASES = {
     "name": ("name", "Name", "NAME", "cluster", "Cluster", "ID", "id"),
-    "ra": ("ra", "RA", "RAJ2000", "_RAJ2000", "ra_deg", "RAdeg", "RA_deg"),
-    "dec": ("dec", "Dec", "DEC", "DEJ2000", "_DEJ2000", "dec_deg", "DEdeg", "DEC_deg"),
-    "z": ("z", "Z", "redshift", "Redshift", "zcl", "z_cl"),
     "mass": ("log10_m200c", "log10_m200c_median", "logM200c", "logM200", "log10_M200c",
              "log_m200c", "logM", "log10_mass", "lgM200"),
 }
@@ -123,16 +123,25 @@ def reference_masses_at(ra: float, dec: float, z: float, against: str = "literat
 def read_reference_file(path: str | Path) -> QTable:
     """Any table with name, ra, dec, z and log10 M200c [h^-1 Msun] with errors [dex].
 
-    Common spellings are recognised (see ``_ALIASES``); errors come from a symmetric
+    Common spellings are recognised (ra, dec, z: :data:`surveymass.catalog.ALIASES`; name
+    and mass: ``_ALIASES``); errors come from a symmetric
     column (``<mass>_err``, ``e_<mass>``...), ``<mass>_err_lo``/``_err_hi``, or the
     p16/p84 columns of a surveymass results table.
     """
     table = _read_table(path, "reference table")
-    found = {key: next((n for n in names if n in table.colnames), None)
-             for key, names in _ALIASES.items()}
+    own = {key: next((n for n in names if n in table.colnames), None)
+           for key, names in _ALIASES.items()}
+    sky = find_columns(table.colnames)
+    found = {"name": own["name"], "ra": sky.get("ra"), "dec": sky.get("dec"),
+             "z": sky.get("z") or sky.get("z_cl"), "mass": own["mass"]}
+    spellings = {key: ", ".join(_ALIASES[key]) for key in ("name", "mass")}
+    spellings.update({key: ", ".join(ALIASES[key]) + " (case and punctuation ignored)"
+                      for key in ("ra", "dec")},
+                     z=", ".join(ALIASES["z"] + ALIASES["z_cl"]) + " (case and punctuation "
+                     "ignored)")
     lo, hi = _error_columns(table, found["mass"])
-    missing = [f"{key} (one of: {', '.join(_ALIASES[key])})"
-               for key, name in found.items() if name is None]
+    missing = [f"{key} (one of: {spellings[key]})" for key, name in found.items()
+               if name is None]
     if found["mass"] and lo is None:
         missing.append(f"an error on {found['mass']} (e.g. {found['mass']}_err, "
                        f"{found['mass']}_err_lo and _err_hi, or log10_m200c_p16/p84)")
@@ -224,7 +233,10 @@ def compare_tables(ours: QTable, theirs: QTable, window: MatchWindow = MatchWind
     out["z"] = _plain(ours["z"]).astype(float)[i]
     out["ref_name"] = _plain(theirs["name"]).astype(str)[j]
     out["ref_z"] = _plain(theirs["z"]).astype(float)[j]
-    out["separation"] = np.array([p[2] for p in pairs]) * u.Mpc  # comoving h^-1 Mpc
+    # comoving h^-1 Mpc: a plain number, since astropy's Mpc would drop the h^-1 and its
+    # littleh does not survive an ECSV round trip
+    out["separation"] = np.array([p[2] for p in pairs], dtype=float)
+    out["separation"].info.description = "projected separation, comoving h^-1 Mpc"
     out["dv"] = np.array([p[3] for p in pairs]) * u.km / u.s
     out["log10_m200c_ours"] = median
     out["sigma_ours"] = sigma_ours
@@ -295,8 +307,9 @@ def plot_comparison(comparison: QTable, stats: dict, path: str | Path) -> None:
     ax_hist.set(xlabel=r"$(\log M_{\rm ours} - \log M_{\rm ref}) / \sigma_{\rm comb}$",
                 ylabel="density")
     ax_hist.legend(fontsize=8)
+    png = Path(path).suffix.lower() == ".png"  # other formats take other metadata keys
     with atomic_path(path) as tmp:
-        fig.savefig(tmp)
+        fig.savefig(tmp, metadata=png_metadata() if png else None)
 
 
 def run_compare(results: str | Path, against: str, output: str | Path | None = None,

@@ -9,8 +9,8 @@ VizieR units cannot carry h, so the h^-1 convention is applied here
 
 The VizieR catalogue (J/ApJS/246/2) holds a cluster table and a member-galaxy table; the
 cluster table is recognised by its content (positions and an M200 column), not by a
-hard-coded table name. The raw cluster table is cached under
-``surveymass.paths.cache_dir()/vizier``.
+hard-coded table name. The raw cluster table is cached in the query cache
+(:mod:`surveymass.fetch.cache`) and fetched with :func:`surveymass.fetch.network.with_retries`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable, Table
 
 from surveymass.errors import ServiceError
-from surveymass.paths import cache_dir
-from surveymass.provenance import atomic_path
+from surveymass.fetch.cache import cache_path as _query_cache_path
+from surveymass.fetch.cache import load_cached, store_cached
+from surveymass.fetch.network import with_retries
 
 VIZIER_CATALOG = "J/ApJS/246/2"
 REFERENCE = "Abdullah et al. 2020, ApJS 246, 2 (GalWCat19)"
@@ -36,66 +37,56 @@ GALWEIGHT_MASS_H = 1.0
 #: Unit assumed when a VizieR mass column carries none (GalWCat19 tabulates 1e14 h^-1 Msun).
 DEFAULT_MASS_UNIT = 1e14 * u.Msun
 
-_RA_NAMES = ("RAJ2000", "_RAJ2000", "RAdeg", "RA_ICRS", "RA", "ra")
-_DEC_NAMES = ("DEJ2000", "_DEJ2000", "DEdeg", "DE_ICRS", "DEC", "Dec", "dec")
-_Z_NAMES = ("z", "zcl", "zCl", "Z", "zspec")
 _ID_NAMES = ("GalWCat19", "GalWCat", "ID", "Seq", "Name", "Cl")
 _M200 = re.compile(r"^(log)?_?M_?200c?$", re.IGNORECASE)
 
 
+#: Query-cache key of the raw GalWCat19 cluster table: a readable name (one fixed query),
+#: the file ``$SURVEYMASS_CACHE/vizier/J_ApJS_246_2_clusters.ecsv``.
+CACHE_KEY = "vizier/" + VIZIER_CATALOG.replace("/", "_") + "_clusters"
+
+
 def cache_path() -> Path:
-    """Where the raw GalWCat19 cluster table is cached (ECSV)."""
-    return cache_dir() / "vizier" / (VIZIER_CATALOG.replace("/", "_") + "_clusters.ecsv")
+    """Where the raw GalWCat19 cluster table is cached (ECSV, in the query cache)."""
+    return _query_cache_path(CACHE_KEY)
 
 
 def fetch_galweight_table(refresh: bool = False, retries: int = 3,
                           backoff_s: float = 2.0) -> Table:
     """The raw GalWCat19 cluster table as VizieR serves it, from the cache when present.
 
-    A cache file that cannot be read is fetched again with a warning. ``retries`` tries
-    with exponential backoff (``backoff_s``, 2x, 4x... seconds) before a
-    :class:`ServiceError`.
+    A cache file that cannot be read, or holds no cluster table, is fetched again with a
+    warning. Transient failures are retried ``retries`` times in all, waiting
+    ``backoff_s``, then twice as long each time (:func:`~surveymass.fetch.network.
+    with_retries`); then, or at once for an error answer, :class:`ServiceError`.
     """
-    path = cache_path()
-    if path.exists() and not refresh:
+    cached = None if refresh else load_cached(CACHE_KEY)
+    if cached is not None:
         try:
-            cached = Table.read(path, format="ascii.ecsv")
             _cluster_columns(cached)
             return cached
-        except Exception as exc:  # noqa: BLE001 - any unreadable cache is fetched again
-            warnings.warn(f"GalWCat19 cache {path} is unreadable ({exc}); fetching it "
+        except ServiceError as exc:
+            warnings.warn(f"GalWCat19 cache {cache_path()} is unusable ({exc}); fetching it "
                           "again from VizieR", stacklevel=2)
-    table = select_cluster_table(_query_vizier(retries, backoff_s))
+    tables = with_retries(_query_vizier, f"VizieR ({VIZIER_CATALOG})", tries=retries,
+                          first_delay_s=backoff_s,
+                          hint=f"Check the network and try again later, or place a cached "
+                          f"copy at {cache_path()}")
+    if len(tables) == 0:
+        raise ServiceError(f"VizieR returned no tables for {VIZIER_CATALOG}; the "
+                           "catalogue may have moved: check https://vizier.cds.unistra.fr")
+    table = select_cluster_table(tables)
     table.meta["vizier_catalog"] = VIZIER_CATALOG
     table.meta["queried_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    with atomic_path(path) as tmp:
-        table.write(tmp, format="ascii.ecsv")
+    store_cached(CACHE_KEY, table)
     return table
 
 
-def _query_vizier(retries: int, backoff_s: float):
+def _query_vizier():
     """All tables of the GalWCat19 VizieR catalogue, all rows and all columns."""
-    import requests
-    from astroquery.exceptions import TableParseError
     from astroquery.vizier import Vizier
 
-    vizier = Vizier(row_limit=-1, columns=["**"])
-    last_error: Exception | None = None
-    for attempt in range(max(1, retries)):
-        if attempt:
-            time.sleep(backoff_s * 2 ** (attempt - 1))
-        try:
-            tables = vizier.get_catalogs(VIZIER_CATALOG)
-        except (requests.RequestException, OSError, TableParseError) as exc:
-            last_error = exc
-            continue
-        if len(tables) == 0:
-            raise ServiceError(f"VizieR returned no tables for {VIZIER_CATALOG}; the "
-                               "catalogue may have moved: check https://vizier.cds.unistra.fr")
-        return tables
-    raise ServiceError(f"VizieR could not be reached for {VIZIER_CATALOG} after "
-                       f"{max(1, retries)} tries ({last_error}); check the network, or "
-                       f"place a cached copy at {cache_path()}")
+    return Vizier(row_limit=-1, columns=["**"]).get_catalogs(VIZIER_CATALOG)
 
 
 def select_cluster_table(tables) -> Table:
@@ -120,9 +111,12 @@ def _first(table: Table, names: tuple[str, ...]) -> str | None:
 
 def _cluster_columns(table: Table) -> dict[str, str | None]:
     """Names of the columns that matter in a GalWCat19 cluster table."""
+    from surveymass.catalog import find_columns  # the one map of ra/dec/z spellings
+
     mass = next((n for n in table.colnames if _M200.match(n)), None)
-    cols = {"ra": _first(table, _RA_NAMES), "dec": _first(table, _DEC_NAMES),
-            "z": _first(table, _Z_NAMES), "mass": mass}
+    sky = find_columns(table.colnames)
+    cols = {"ra": sky.get("ra"), "dec": sky.get("dec"), "z": sky.get("z") or sky.get("z_cl"),
+            "mass": mass}
     missing = [k for k, v in cols.items() if v is None]
     if missing:
         raise ServiceError(f"table lacks {', '.join(missing)} columns")

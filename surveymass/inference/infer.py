@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,12 +46,14 @@ FLAGS = {
     "redshift_out_of_range": "cluster redshift outside the bundle survey's z_min..z_max",
     "outside_footprint": "the aperture lies entirely outside the survey footprint",
     "too_few_galaxies": "fewer galaxies in the aperture than the bundle's min_galaxies",
+    "too_few_members": "fewer than 2 members with a finite velocity: no dispersion",
     "incomplete_footprint": f"less than {INCOMPLETE_COVERAGE:.0%} of the aperture inside "
                             "the footprint (galaxies are missing; the mass is biased low)",
     "richness_out_of_range": "number of galaxies in the aperture outside the training range",
     "depth_out_of_range": "limiting absolute magnitude outside the training range",
 }
-NO_MASS_FLAGS = ("redshift_out_of_range", "outside_footprint", "too_few_galaxies")
+NO_MASS_FLAGS = ("redshift_out_of_range", "outside_footprint", "too_few_galaxies",
+                 "too_few_members")
 #: Field features checked against the training range, with the flag they raise.
 RANGE_CHECKED_FEATURES = {"log10_n_galaxies": "richness_out_of_range",
                           "mag_lim_abs": "depth_out_of_range"}
@@ -229,6 +232,12 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
         p_member[np.flatnonzero(in_aperture & usable[index])] = prediction.p_member
         for i, extra in zip(keep, _range_flags(bundle, prediction.features.field)):
             flags[i] += extra
+        # no dispersion, hence no mass: flagged, never a silent NaN posterior
+        no_sigma = keep[(prediction.n_members < 2) | ~np.isfinite(prediction.sigma)]
+        for i in no_sigma:
+            flags[i].append("too_few_members")
+        sigma[no_sigma] = m_sigma[no_sigma] = np.nan
+        samples[no_sigma] = np.nan
     results = _results_table(fields, n_galaxies, n_members, usable, sigma, m_sigma, samples,
                              coverage, flags)
     galaxies = _galaxy_table(fields, index, ps, in_aperture, p_member)
@@ -304,16 +313,18 @@ def _checked_output(output: str | Path) -> Path:
 
 
 def write_result(result: InferenceResult, output: str | Path, record: dict) -> tuple[Path, Path]:
-    """Write the results ECSV and its ``_details.fits`` companion (GALAXIES, POSTERIOR)."""
+    """Write the results ECSV and its ``_details.fits`` companion (GALAXIES, POSTERIOR).
+
+    Both are written to temporaries and renamed only when both are complete; they share a
+    ``run_id`` (in the provenance of each, and the FITS keyword RUNID)."""
     from astropy.io import fits
 
     output = _checked_output(output)
+    record = {**record, "run_id": uuid.uuid4().hex}
     table = result.results.copy()
     table.meta.update(provenance=record, flags=FLAGS,
                       units={"log10_m200c_*": "log10 M200c in h^-1 Msun",
                              "x, y, R (details)": "comoving h^-1 Mpc"})
-    with atomic_path(output) as tmp:
-        table.write(tmp, format="ascii.ecsv")
     galaxies = fits.table_to_hdu(Table(result.galaxies))
     galaxies.name = "GALAXIES"
     posterior = fits.table_to_hdu(Table({"name": result.results["name"],
@@ -322,9 +333,12 @@ def write_result(result: InferenceResult, output: str | Path, record: dict) -> t
     posterior.header["COMMENT"] = "posterior draws of log10 M200c [h^-1 Msun] per cluster"
     primary = fits.PrimaryHDU()
     primary.header["PROVENAN"] = json.dumps(record, default=str)
+    primary.header["RUNID"] = (record["run_id"], "shared with the results table")
     details = details_path(output)
-    with atomic_path(details) as tmp:
-        fits.HDUList([primary, galaxies, posterior]).writeto(tmp)
+    # both temporaries complete before either rename: a failure leaves neither new file
+    with atomic_path(output) as tmp_table, atomic_path(details) as tmp_details:
+        table.write(tmp_table, format="ascii.ecsv")
+        fits.HDUList([primary, galaxies, posterior]).writeto(tmp_details)
     return output, details
 
 

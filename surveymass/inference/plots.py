@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from surveymass.provenance import atomic_path
+from surveymass.provenance import atomic_path, png_metadata
 
 #: Colour map of membership probability (0 = interloper, 1 = member).
 CMAP = "coolwarm"
@@ -57,7 +57,8 @@ def plot_cluster(row, galaxies, samples: np.ndarray, bundle, path: Path) -> Path
     fig.suptitle(f"{row['name']}  (z = {row['z']:.4f}, {row['n_galaxies']} galaxies in the "
                  f"aperture, bundle {bundle.name}){flags}")
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
+        fig.savefig(tmp, dpi=110, metadata=png_metadata(bundle=bundle.name,
+                                                        cluster=str(row["name"])))
     plt.close(fig)
     return path
 

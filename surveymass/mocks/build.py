@@ -86,7 +86,7 @@ class _BinQueue:
     """Candidate (halo row, line of sight) pairs of one mass bin, in order of use."""
 
     def __init__(self, rows: np.ndarray, log_mass: np.ndarray, per_bin: int, max_los: int,
-                 seed: int):
+                 seed: np.random.SeedSequence):
         self.rows, self.log_mass, self.max_los, self.seed = rows, log_mass, max_los, seed
         self.stop = min(max_los, max(4, math.ceil(_FIRST_LOS_FACTOR * per_bin / len(rows))))
         self.halo, self.los = candidate_order(log_mass, 0, self.stop, seed)
@@ -163,8 +163,9 @@ def flat_fields(runner: FieldRunner, config: TrainingSetConfig, bar) -> tuple[li
     Returns the fields and, per short bin, the number of fields it lacks."""
     log_mass = np.log10(runner.maker.universe.halos["m200c"])
     which = config.bins.index(log_mass)
+    streams = np.random.SeedSequence(config.seed).spawn(config.bins.n_bins)  # one per bin
     queues = {b: _BinQueue(np.flatnonzero(which == b), log_mass[which == b], config.per_bin,
-                           config.max_los, config.seed + 7919 * b)
+                           config.max_los, streams[b])
               for b in range(config.bins.n_bins)}
     accepted: dict[int, list[MockField]] = {b: [] for b in queues}
     tried = dict.fromkeys(queues, 0)

@@ -51,14 +51,13 @@ from scipy.spatial import cKDTree
 from surveymass.cosmology import C_KMS, distance_table
 from surveymass.errors import InputError, SurveymassError
 from surveymass.masks.fibres import apply_survey_fibre_collisions
-from surveymass.phasespace import Aperture, sky_to_phase_space
+from surveymass.phasespace import Aperture, observed_redshift, sky_to_phase_space
 from surveymass.photometry import (
     Z_MAX_KCORRECTION,
     absolute_magnitude_limit,
     apparent_magnitude,
     distance_modulus_from_distance,
     k_correction_r,
-    transverse_distance,
 )
 from surveymass.survey import SurveyConfig
 from surveymass.universe.store import Universe
@@ -241,8 +240,7 @@ class FieldMaker:
         """Faintest absolute magnitude any galaxy at comoving distance >= ``d_near`` can
         have and still pass the magnitude limit (bluest K-correction, velocity margin)."""
         z_cos = self._table.redshift(d_near)
-        z_near = np.maximum((1 + z_cos) * (1 - self.config.velocity_margin_kms / C_KMS) - 1,
-                            1e-4)
+        z_near = np.maximum(observed_redshift(z_cos, -self.config.velocity_margin_kms), 1e-4)
         k_min = np.interp(z_near, *self._k_min)
         return (self.survey.mag_limit - distance_modulus_from_distance(d_near, z_near)
                 - k_min + _MAG_MARGIN)
@@ -287,7 +285,7 @@ class FieldMaker:
         box_axes = (n, *_perpendicular_basis(n, rng.uniform(0, 2 * np.pi)))
         centre = np.array([halos[k][halo_row] for k in ("x", "y", "z")], float)
         v_halo = np.array([halos[k][halo_row] for k in ("vx", "vy", "vz")], float)
-        z_cl = (1 + float(self._table.redshift(d_cl))) * (1 + v_halo @ n / C_KMS) - 1
+        z_cl = float(observed_redshift(self._table.redshift(d_cl), v_halo @ n))
 
         g, delta = self._window(centre, n, d_cl)
         sky = self._observe(g, delta, d_cl, box_axes, _sky_basis(ra_cl, dec_cl), rng)
@@ -320,12 +318,12 @@ class FieldMaker:
         sky = sum(np.outer(unit @ b, s) for b, s in zip(box_axes, sky_axes))
         z_cos = self._table.redshift(dist)
         v_pec = np.einsum("ij,ij->i", self._columns("v", g), unit)
-        z_obs = (1 + z_cos) * (1 + v_pec / C_KMS) - 1
+        z_obs = observed_redshift(z_cos, v_pec)
         z_err = self.survey.velocity_error_kms * (1 + z_obs) / C_KMS
         z_obs = z_obs + z_err * rng.standard_normal(len(g))
         gal = self.universe.galaxies
         mag = apparent_magnitude(gal["mag_r"][g], z_obs,
-                                 transverse_distance(z_cos, self.cosmology), gal["color_gr"][g])
+                                 self._table.transverse_distance(z_cos), gal["color_gr"][g])
         return {"ra": np.degrees(np.arctan2(sky[:, 1], sky[:, 0])) % 360.0,
                 "dec": np.degrees(np.arcsin(np.clip(sky[:, 2], -1, 1))),
                 "z": z_obs, "z_err": z_err, "mag_r": mag}

@@ -125,13 +125,19 @@ class MassBins:
 
 
 def candidate_order(log_mass: np.ndarray, los_start: int, los_stop: int,
-                    seed: int) -> tuple[np.ndarray, np.ndarray]:
+                    seed: int | np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray]:
     """(halo, line of sight) pairs with los_start <= los < los_stop, in order of use.
 
     Returns (halo_position, los_index), positions into ``log_mass``. Within any prefix,
     halo i has about key * w_i lines of sight (w_i from :func:`inverse_density_weights`).
+    ``seed``: an int, or a SeedSequence spawned from the master seed (one per mass bin:
+    independent streams that no other seed's share).
     """
-    rng = np.random.default_rng([seed, 2, los_start])
+    if isinstance(seed, np.random.SeedSequence):
+        seq = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, 2, los_start))
+    else:
+        seq = [seed, 2, los_start]
+    rng = np.random.default_rng(seq)
     weights = inverse_density_weights(log_mass)
     n_los = los_stop - los_start
     los = np.tile(np.arange(los_start, los_stop), len(log_mass))

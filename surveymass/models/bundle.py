@@ -193,9 +193,9 @@ def load_bundle(name_or_path: str | Path = DEFAULT_BUNDLE, device: str | torch.d
         architecture = Architecture(**card["architecture"])
         msigma = MSigmaRelation.from_dict(card["msigma"])
         aperture = Aperture(**card["aperture"])
-    except TypeError as exc:
+        posterior, classifier = build_networks(architecture, card["setup"])
+    except (TypeError, ValueError, RuntimeError) as exc:
         raise InputError(f"{folder / CARD}: malformed entry ({exc})") from exc
-    posterior, classifier = build_networks(architecture, card["setup"])
     tensors = _read_weights(folder, card)
     expected = {f"posterior.{k}": v for k, v in posterior.state_dict().items()}
     if classifier is not None:

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import optimize
 from scipy.stats import rankdata
 
+from surveymass.cosmology import same_cosmology
 from surveymass.errors import InputError
 from surveymass.models import datasets
 from surveymass.models.bundle import Bundle
@@ -210,11 +211,35 @@ def summary_metrics(bundle: Bundle, fields: FieldSet, prediction: Prediction,
     return out
 
 
+def check_training_set(bundle: Bundle, training_set: str | Path) -> None:
+    """Raise InputError unless ``training_set`` was made for ``bundle``: same survey
+    (all entries but the description), aperture and cosmology."""
+    info = datasets.training_set_info(training_set)
+    problems = []
+    mine, theirs = bundle.survey.to_dict(), info.survey.to_dict()
+    differ = sorted(k for k in mine if k != "description" and mine[k] != theirs.get(k))
+    if differ:
+        problems.append("survey (" + ", ".join(f"{k}: {mine[k]!r} vs {theirs.get(k)!r}"
+                                               for k in differ) + ")")
+    if bundle.aperture != info.aperture:
+        problems.append(f"aperture ({bundle.aperture} vs {info.aperture})")
+    if not same_cosmology(bundle.cosmology, info.cosmology):
+        problems.append(f"cosmology ({bundle.cosmology.name or bundle.cosmology} vs "
+                        f"{info.cosmology.name or info.cosmology})")
+    if problems:
+        raise InputError(f"the training set {training_set} does not match the bundle "
+                         f"{bundle.name!r} (bundle vs training set): " + "; ".join(problems)
+                         + "; evaluate on a training set built with the bundle's survey, "
+                         "aperture and cosmology")
+
+
 def evaluate_bundle(bundle: Bundle, training_set: str | Path, output: str | Path,
                     split: str = "test", n_samples: int = 1000, seed: int = 0,
                     device: str = "auto", quiet: bool = False) -> dict:
     """Evaluate ``bundle`` on a split of ``training_set``; writes report.json, report.md
-    and PNG plots to ``output`` and returns the report."""
+    and PNG plots to ``output`` and returns the report; the training set must match the
+    bundle (:func:`check_training_set`)."""
+    check_training_set(bundle, training_set)
     fields = datasets.load_split(training_set, split)
     torch_device = resolve_device(device)
     prediction = predict(bundle, fields, n_samples=n_samples, seed=seed, device=torch_device,

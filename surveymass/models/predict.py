@@ -63,7 +63,8 @@ def members(offsets: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 def member_dispersion(fields: FieldSet, p: np.ndarray, estimator: str
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Velocity dispersion [km/s] (at least SIGMA_FLOOR_KMS) and number of members of
+    """Velocity dispersion [km/s] (at least SIGMA_FLOOR_KMS; NaN for a field with fewer
+    than 2 members, which ``infer`` flags 'too_few_members') and number of members of
     every field."""
     is_member = members(fields.offsets, p)
     v = pad(np.where(is_member, fields.v_los, np.nan), fields.offsets)

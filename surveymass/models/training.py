@@ -58,7 +58,11 @@ def resolve_device(name: str = "auto") -> torch.device:
                          "use --device cpu or auto")
     device = torch.device("cuda" if name != "cpu" and torch.cuda.is_available() else "cpu")
     if device.type == "cpu":
-        torch.set_num_threads(int(os.environ.get("SURVEYMASS_CPU_THREADS", CPU_THREADS)))
+        threads = os.environ.get("SURVEYMASS_CPU_THREADS", str(CPU_THREADS))
+        if not threads.strip().isdigit() or int(threads) < 1:
+            raise InputError(f"SURVEYMASS_CPU_THREADS={threads!r} is not a positive integer; "
+                             "set it to the number of CPU threads torch may use, or unset it")
+        torch.set_num_threads(int(threads))
     return device
 
 

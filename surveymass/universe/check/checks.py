@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-from astropy import units as u
-from astropy.constants import G
 from tqdm.auto import tqdm
 
 from surveymass.cosmology import DEFAULT_NS, DEFAULT_SIGMA8, colossus_cosmology
 from surveymass.errors import InputError
-from surveymass.phasespace import Aperture
+from surveymass.halo import v200c
+from surveymass.models.dispersion import evrard2008
+from surveymass.phasespace import Aperture, PhaseSpace
 from surveymass.universe.check import references as ref
 from surveymass.universe.check.pairs import minimum_image, neighbour_pairs, projected_correlation
 from surveymass.universe.store import Universe, UniverseFile
@@ -27,8 +27,6 @@ from surveymass.universe.store import Universe, UniverseFile
 Source = Universe | UniverseFile
 
 PASS, FALL_SHORT, NOT_JUDGED, COMPARED = "pass", "fall-short", "not judged", "compared"
-#: G in (km/s)^2 Mpc / Msun; with M in h^-1 Msun and R in h^-1 Mpc the h cancel.
-_G = G.to_value(u.km ** 2 / u.s ** 2 * u.Mpc / u.Msun)
 _CHUNK = 1 << 20
 
 
@@ -307,10 +305,11 @@ def check_projected_correlation(source: Source, thresholds: tuple[float, ...] = 
 def evrard_sigma(m200c: np.ndarray, redshift: float, cosmology) -> np.ndarray:
     """1-D dark-matter velocity dispersion [km/s] of Evrard et al. (2008) for M200c [h^-1 Msun].
 
-    h(z) M200c [Msun] = E(z) M200c [h^-1 Msun], since h(z) = h E(z).
+    The relation is :func:`surveymass.models.dispersion.evrard2008` (one source of truth).
     """
-    e_z = float(cosmology.efunc(redshift))
-    return ref.EVRARD08_SIGMA15 * (e_z * np.asarray(m200c, float) / 1e15) ** ref.EVRARD08_ALPHA
+    with np.errstate(divide="ignore", invalid="ignore"):  # M <= 0 -> sigma 0 or NaN
+        log10_m = np.log10(np.asarray(m200c, float))
+    return 10.0 ** evrard2008().log10_sigma(log10_m, redshift, cosmology)
 
 
 def _hosts_lookup(halo_ids: np.ndarray, host_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -391,11 +390,6 @@ def check_velocity_dispersion(source: Source, min_log10_mass: float = ref.SIGMA_
 
 
 # --- radial velocity profile --------------------------------------------------------------
-
-def v200c(m200c: np.ndarray, r200c_comoving: np.ndarray, redshift: float) -> np.ndarray:
-    """Circular velocity at R200c [km/s]: sqrt(G M200c / R200c,physical)."""
-    return np.sqrt(_G * m200c * (1.0 + redshift) / r200c_comoving)
-
 
 def falco_profile(x_vir: np.ndarray, a: float = ref.FALCO14_A,
                   b: float = ref.FALCO14_B) -> np.ndarray:
@@ -527,8 +521,9 @@ def cylinder_counts(source: Source, halos: dict[str, np.ndarray], aperture: Aper
                     mag_limit: float) -> tuple[np.ndarray, np.ndarray]:
     """Galaxies brighter than ``mag_limit`` in each halo's cylinder, and how many are interlopers.
 
-    The cylinder: projected radius < aperture.r_max [h^-1 Mpc] in the x-y plane and
-    |v_los| < aperture.v_max, v_los = v_z,gal - v_z,halo + H(z) a dz (line of sight z).
+    The cylinder is ``aperture.contains`` of the phase space about each halo: projected
+    radius in the x-y plane [h^-1 Mpc] and v_los = v_z,gal - v_z,halo + H(z) a dz [km/s]
+    (line of sight z).
     Interlopers are galaxies whose host is not the target halo (neighbouring centrals too).
     """
     centre_xy = positions(halos)[:, :2]
@@ -538,11 +533,12 @@ def cylinder_counts(source: Source, halos: dict[str, np.ndarray], aperture: Aper
     for chunk in iter_columns(source, "galaxies", ["host_id", "x", "y", "z", "vz", "mag_r"]):
         bright = chunk["mag_r"] < mag_limit
         gal = {k: v[bright] for k, v in chunk.items()}
-        i, j = neighbour_pairs(centre_xy, positions(gal)[:, :2], source.box_size,
-                               aperture.r_max)
+        gal_xy = positions(gal)[:, :2]
+        i, j = neighbour_pairs(centre_xy, gal_xy, source.box_size, aperture.r_max)
+        dx, dy = minimum_image(gal_xy[j] - centre_xy[i], source.box_size).T
         dz = minimum_image(gal["z"][j] - halos["z"][i], source.box_size)
         v_los = gal["vz"][j] - halos["vz"][i] + hubble * dz
-        inside = np.abs(v_los) < aperture.v_max
+        inside = aperture.contains(PhaseSpace(x=dx, y=dy, r=np.hypot(dx, dy), v_los=v_los))
         i, j = i[inside], j[inside]
         n_in += np.bincount(i, minlength=len(n_in))
         n_int += np.bincount(i, gal["host_id"][j] != halos["halo_id"][i], len(n_in))

@@ -54,10 +54,8 @@ WP_RANGE = (0.3, 20.0)
 WP_TOLERANCE = 0.20
 
 # --- satellite velocity dispersion --------------------------------------------------------
-#: Evrard et al. (2008, ApJ 672, 122), eq. 1 and Table 3: sigma_DM = sigma_15
-#: (h(z) M200c / 10^15 Msun)^alpha, with h(z) = H(z) / (100 km/s/Mpc).
-EVRARD08_SIGMA15 = 1082.9  # km/s
-EVRARD08_ALPHA = 0.3361
+#: The Evrard et al. (2008, ApJ 672, 122) relation sigma_DM(M200c, z) the satellites are
+#: compared with is :func:`surveymass.models.dispersion.evrard2008`.
 SIGMA_MIN_LOG10_MASS = 13.5
 SIGMA_TOLERANCE = 0.05
 
@@ -89,7 +87,8 @@ DEEPSETS_TABLE1 = [  # (caustic acc, prec, recall), (ML acc, prec, recall)
     ((0.583, 0.493, 0.917), (0.804, 0.766, 0.836)),
 ]
 #: Default luminosity limit of the galaxies counted in cylinders (M_r - 5 log10 h), about
-#: the SDSS main-sample depth (r < 17.77) at z ~ 0.05.
+#: the SDSS main-sample depth (r < 17.77) at z ~ 0.075 (photometry.absolute_magnitude_limit:
+#: -18.05 at z = 0.05, -18.99 at 0.075).
 INTERLOPER_MAG_LIMIT = -19.0
 INTERLOPER_MASS_EDGES = (13.0, 13.5, 14.0, 14.5, 15.0, 15.5)
 

@@ -17,6 +17,7 @@ from astropy.cosmology import FLRW
 
 from surveymass.cosmology import colossus_cosmology
 from surveymass.errors import InputError
+from surveymass.halo import r200c as halo_r200c
 
 #: Rows read per chunk by default (about 100 MB of working memory for the widest reader).
 DEFAULT_CHUNK_SIZE = 1_000_000
@@ -71,15 +72,6 @@ def wrap_positions(columns: dict[str, np.ndarray], box_size: float) -> None:
         columns[axis] = wrapped
 
 
-def r200c_comoving(m200c: np.ndarray, redshift: float, cosmology: FLRW) -> np.ndarray:
-    """Comoving R200c [h^-1 Mpc] of halos of mass ``m200c`` [h^-1 Msun] at ``redshift``."""
-    from colossus.halo import mass_so
-
-    colossus_cosmology(cosmology)
-    r_physical_kpc = mass_so.M_to_R(np.asarray(m200c, dtype=np.float64), redshift, "200c")
-    return r_physical_kpc * (1.0 + redshift) / 1000.0
-
-
 def c200c_from_model(m200c: np.ndarray, redshift: float, cosmology: FLRW) -> np.ndarray:
     """NFW concentration c200c of the :data:`CONCENTRATION_MODEL` at mass ``m200c``."""
     from colossus.halo import concentration
@@ -96,7 +88,7 @@ def r200c_and_concentration(m200c: np.ndarray, rs: np.ndarray, redshift: float,
     [h^-1 Msun, > 0] with Rockstar scale radii ``rs`` [comoving h^-1 kpc]; where r_s is not
     positive, c200c comes from the :data:`CONCENTRATION_MODEL`. Returns (R200c, c200c,
     mask of model concentrations)."""
-    r200c = r200c_comoving(m200c, redshift, cosmology)
+    r200c = halo_r200c(m200c, redshift, cosmology)
     model = ~(np.asarray(rs) > 0)
     c200c = r200c * 1000.0 / np.where(model, 1.0, rs)
     if model.any():
@@ -122,7 +114,7 @@ def m200c_from_mvir(mvir: np.ndarray, redshift: float, cosmology: FLRW
 
     log_ratio, c200c = _on_mass_grid(mvir, convert)
     m200c = np.asarray(mvir, dtype=np.float64) * np.exp(log_ratio)
-    return m200c, r200c_comoving(m200c, redshift, cosmology), c200c
+    return m200c, halo_r200c(m200c, redshift, cosmology), c200c
 
 
 def _on_mass_grid(mass: np.ndarray, function, points_per_dex: int = 40) -> np.ndarray:

@@ -170,31 +170,51 @@ def _check_unit_attr(dataset: h5py.Dataset, expected: str | None, path: Path) ->
                                  f"Uchuu-UM layout has {expected!r}")
 
 
+MASS_UNITS = ("msun", "msun/h")  # halo-mass units of UniverseMachine ASCII catalogues
+
+
 class UMAsciiCatalogue:
     """A UniverseMachine DR1 ASCII catalogue (``sfr_catalog_*.txt``), read in chunks."""
 
-    def __init__(self, path: str | Path, stellar_mass: str = "obs", h: float = 1.0):
+    def __init__(self, path: str | Path, stellar_mass: str = "obs", h: float = 1.0,
+                 mass_units: str | None = None):
         self.file = HlistFile(path)
         header = self.file.header
         sm, sfr = _stellar_fields(stellar_mass)
         names = {"id": "ID", "upid": "UPID", "mvir": "Mnow", "x": "X", "y": "Y", "z": "Z",
                  "vx": "VX", "vy": "VY", "vz": "VZ", "sm": sm, "sfr": sfr}
         self.positions = header.require(names, "UniverseMachine ASCII")
-        self.mass_factor = self._mass_factor(h)
+        self.mass_units = self._mass_units(mass_units)
+        self.mass_factor = h if self.mass_units == "msun" else 1.0
         self.inputs, self.n_rows = [str(self.file.path)], None
 
-    def _mass_factor(self, h: float) -> float:
-        """Factor taking the header's halo masses to h^-1 Msun."""
+    def _mass_units(self, given: str | None) -> str:
+        """'msun' or 'msun/h': the header's ``#Units`` line, else ``given``; never assumed."""
         units = " ".join(line.lower() for line in self.file.header.metadata
                          if line.lower().startswith("#units"))
         if "velocities" in units and "km/s" not in units:
             raise InputError(f"{self.file.path}: velocities are not in km/s ({units})")
+        if given is not None and given.lower().replace(" ", "") not in MASS_UNITS:
+            raise InputError(f"mass_units must be one of {MASS_UNITS}, got {given!r}")
+        given = given.lower().replace(" ", "") if given is not None else None
         if "masses in msun (no h)" in units:
-            return h
-        if "masses in msun/h" in units or "masses" not in units:
-            return 1.0
-        raise InputError(f"{self.file.path}: unrecognised mass unit in {units!r}; expected "
-                         "'all masses in Msun (no h)' (UniverseMachine) or 'Msun/h'")
+            header = "msun"
+        elif "masses in msun/h" in units:
+            header = "msun/h"
+        elif "masses" in units:
+            raise InputError(f"{self.file.path}: unrecognised mass unit in {units!r}; "
+                             "expected 'all masses in Msun (no h)' (UniverseMachine) or "
+                             "'Msun/h'")
+        elif given is None:
+            raise InputError(f"{self.file.path}: no '#Units: ... masses' header line; state "
+                             "the halo mass unit (mass_units='msun' for UniverseMachine DR1, "
+                             "masses without h, or 'msun/h')")
+        else:
+            return given
+        if given is not None and given != header:
+            raise InputError(f"{self.file.path}: the header says masses are in {header!r} "
+                             f"but mass_units={given!r} was given")
+        return header
 
     def iter_chunks(self, roles: list[str], chunk_size: int
                     ) -> Iterator[dict[str, np.ndarray]]:
@@ -313,16 +333,19 @@ def convert_um_ascii(path: str | Path, output: str | Path, *, box_size: float,
                      stellar_mass: str = "obs", min_stellar_mass: float = 0.0,
                      min_host_mvir: float = 0.0, missing_hosts: str = "error",
                      luminosity: MassToLight | None = None,
-                     chunk_size: int = DEFAULT_CHUNK_SIZE, quiet: bool = False) -> dict:
+                     chunk_size: int = DEFAULT_CHUNK_SIZE, quiet: bool = False,
+                     mass_units: str | None = None) -> dict:
     """Convert a UniverseMachine DR1 ASCII catalogue to a surveymass universe.
 
     The header gives the scale factor (``#a = ...``) but neither box size [h^-1 Mpc] nor
     cosmology (default Planck15; pass the simulation's). Halo masses are converted from
-    Msun to h^-1 Msun with the cosmology's h. Other options: see
+    Msun to h^-1 Msun with the cosmology's h. Their unit comes from the header's
+    ``#Units: all masses in ...`` line, else from ``mass_units`` ('msun' or 'msun/h');
+    with neither it is an InputError, never a guess. Other options: see
     :func:`convert_uchuu_um` and :func:`convert_galaxy_catalogue`.
     """
     cosmology = cosmology or default_cosmology()
-    source = UMAsciiCatalogue(path, stellar_mass, h=cosmology.h)
+    source = UMAsciiCatalogue(path, stellar_mass, h=cosmology.h, mass_units=mass_units)
     if redshift is None:
         if source.file.header.scale_factor is None:
             raise InputError(f"{path}: no '#a = ' scale-factor line; pass the redshift")
@@ -331,7 +354,7 @@ def convert_um_ascii(path: str | Path, output: str | Path, *, box_size: float,
         source, output, format_name="um-ascii", cosmology=cosmology, redshift=redshift,
         box_size=box_size, min_stellar_mass=min_stellar_mass, min_host_mvir=min_host_mvir,
         missing_hosts=missing_hosts, luminosity=luminosity, chunk_size=chunk_size,
-        quiet=quiet, notes={"stellar_mass": stellar_mass})
+        quiet=quiet, notes={"stellar_mass": stellar_mass, "mass_units": source.mass_units})
 
 
 def convert_galaxy_catalogue(source: GalaxyCatalogue, output: str | Path, *,

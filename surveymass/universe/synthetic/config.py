@@ -22,8 +22,9 @@ class SyntheticConfig:
         the middle of the SDSS cluster range of the shipped survey); seed: master seed.
     Depth
         mag_limit: faintest absolute magnitude populated. The shipped survey (r < 17.77,
-        clusters from z = 0.02) reaches M_r - 5 log h = 17.77 - 33.92 = -16.15 at z = 0.02
-        (Planck15 distance modulus, no K-correction); -16.0 covers it with 0.15 mag to spare.
+        clusters from z = 0.02) reaches M_r - 5 log h = 17.77 - 33.92 + 0.17 = -15.98 at
+        z = 0.02 (Planck15 distance modulus, ^{0.1}r K-correction -0.17 of a red galaxy:
+        photometry.absolute_magnitude_limit); -16.0 covers it from z = 0.0201 on.
         m_min: lowest halo mass [h^-1 Msun]; 0 derives it from the CLF so that the galaxies
         lost below it are fewer than ``lost_fraction`` of those above the limit.
         m_max: highest halo mass sampled.

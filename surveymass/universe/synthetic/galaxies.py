@@ -13,18 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import astropy.constants as const
-import astropy.units as u
 import numpy as np
 from scipy.integrate import cumulative_trapezoid
 from scipy.special import lambertw, spence
 
+from surveymass.halo import nfw_mass_factor, v200c
 from surveymass.universe.synthetic.config import SyntheticConfig
 from surveymass.universe.synthetic.halos import mass_function_dndlnm, virial_radius_ratio
-
-#: G in km^2 s^-2 Mpc / Msun (so V^2 = G M / R with M in h^-1 Msun and R in h^-1 Mpc).
-G_KMS_MPC = float((const.G * u.Msun / u.Mpc).to_value(u.km ** 2 / u.s ** 2))
-
 
 # --- the conditional luminosity function -------------------------------------------------
 
@@ -147,7 +142,7 @@ def derived_min_mass(config: SyntheticConfig, clf_mag_limit: float) -> float:
 
 def nfw_mass(y: np.ndarray) -> np.ndarray:
     """NFW enclosed-mass shape m(y) = ln(1 + y) - y / (1 + y), y = r / r_s."""
-    return np.log1p(y) - y / (1.0 + y)
+    return nfw_mass_factor(y)
 
 
 def satellite_extent(config: SyntheticConfig, concentration: np.ndarray) -> np.ndarray:
@@ -173,7 +168,7 @@ def jeans_sigma_r(s: np.ndarray, concentration: np.ndarray) -> np.ndarray:
     (Lokas & Mamon 2001, MNRAS 321, 155, eq. 14)."""
     c = np.asarray(concentration, float)
     cs = np.maximum(np.asarray(s, float) * c, 1e-4)
-    g = 1.0 / (np.log1p(c) - c / (1.0 + c))
+    g = 1.0 / nfw_mass_factor(c)
     log1p_cs = np.log1p(cs)
     bracket = (np.pi ** 2 - np.log(cs) - 1.0 / cs - 1.0 / (1.0 + cs) ** 2 - 6.0 / (1.0 + cs)
                + (1.0 + 1.0 / cs ** 2 - 4.0 / cs - 2.0 / (1.0 + cs)) * log1p_cs
@@ -184,7 +179,7 @@ def jeans_sigma_r(s: np.ndarray, concentration: np.ndarray) -> np.ndarray:
 
 def virial_velocity(config: SyntheticConfig, m200c: np.ndarray, r200c: np.ndarray) -> np.ndarray:
     """V200c = sqrt(G M200c / R200c) [km/s], R200c physical (comoving / (1 + z))."""
-    return np.sqrt(G_KMS_MPC * m200c * (1.0 + config.redshift) / r200c)
+    return v200c(m200c, r200c, config.redshift)
 
 
 def random_directions(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from surveymass import halo
+from surveymass.cosmology import default_cosmology
 from surveymass.errors import InputError
 from surveymass.universe.synthetic.config import SyntheticConfig
 
@@ -72,11 +74,10 @@ def sample_masses(grid: MassGrid, bins: slice, rng: np.random.Generator) -> np.n
 
 
 def r200c(config: SyntheticConfig, m200c: np.ndarray) -> np.ndarray:
-    """Comoving R200c [h^-1 Mpc]: (3 M / (4 pi 200 rho_c(z)))^(1/3) times (1 + z)."""
-    from colossus.halo import mass_so
-
-    physical_kpc = mass_so.M_to_R(m200c, config.redshift, "200c")  # physical h^-1 kpc
-    return physical_kpc * 1e-3 * (1.0 + config.redshift)
+    """Comoving R200c [h^-1 Mpc] of M200c [h^-1 Msun] at the snapshot, in the synthetic
+    universe's cosmology (:func:`surveymass.cosmology.default_cosmology`; see
+    :func:`surveymass.halo.r200c`)."""
+    return halo.r200c(m200c, config.redshift, default_cosmology())
 
 
 def concentrations(config: SyntheticConfig, m200c: np.ndarray,
@@ -113,7 +114,7 @@ def virial_radius_ratio(config: SyntheticConfig, concentration: np.ndarray) -> n
               / mass_so.densityThreshold(config.redshift, "200c"))
     table_c = np.linspace(0.5, 60.0, 600)
     x = np.linspace(0.5, 3.0, 2001)
-    nfw = lambda y: np.log1p(y) - y / (1.0 + y)
-    mean_density = nfw(table_c[:, None] * x[None, :]) / nfw(table_c)[:, None] / x ** 3
+    mean_density = (halo.nfw_mass_factor(table_c[:, None] * x[None, :])
+                    / halo.nfw_mass_factor(table_c)[:, None] / x ** 3)
     table_x = x[np.argmin(np.abs(mean_density - target), axis=1)]
     return np.interp(concentration, table_c, table_x)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from surveymass.halo import nfw_mass_factor
 from surveymass.universe.synthetic.config import SyntheticConfig
 from surveymass.universe.synthetic.galaxies import virial_velocity
 
@@ -100,7 +101,7 @@ def gather_neighbours(att: Attractors, pull: Pull, neighbour_bias: np.ndarray,
     steps = np.linspace(0.0, 1.0, _RADIAL_STEPS)
     r = r_vir[:, None] + (r_sub - r_vir)[:, None] * steps[None, :]
     xs = r * c[:, None] / r200[:, None]
-    rho_s = att.m200c[a] / (4 * np.pi * (r200 / c) ** 3 * (np.log1p(c) - c / (1 + c)))
+    rho_s = att.m200c[a] / (4 * np.pi * (r200 / c) ** 3 * nfw_mass_factor(c))
     xi_nfw = rho_s[:, None] / (xs * (1 + xs) ** 2) / rho_m - 1.0
     xi = neighbour_bias[pull.halo[idx], None] * np.maximum(
         xi_nfw, att.bias[a, None] * xi_lin(r))
