@@ -110,7 +110,7 @@ def fetch_field(query: FieldQuery, cosmology=None, use_cache: bool = True,
     ``cosmology`` (default Planck15) converts the comoving radius to an angle. Raises
     ServiceError when a service cannot be reached, SurveymassError when nothing is found.
     """
-    from tqdm.auto import tqdm
+    from surveymass.progress import progress_bar
 
     cosmology = cosmology or default_cosmology()
     radius_arcmin = 60.0 * query.angular_radius_deg(cosmology)
@@ -119,7 +119,7 @@ def fetch_field(query: FieldQuery, cosmology=None, use_cache: bool = True,
                          f"{radius_arcmin / 60:.1f} deg, wider than the {MAX_CONE_DEG:g} deg "
                          "the services answer; use a smaller --radius")
     per_source = {}
-    for service in tqdm(query.sources, desc="querying", disable=quiet, leave=False):
+    for service in progress_bar(query.sources, desc="querying", quiet=quiet, leave=False):
         table = _query_service(service, query, radius_arcmin, use_cache)
         per_source[service] = table[query.inside(table, cosmology)] if len(table) else table
     sdss = per_source.get("sdss", _empty())

@@ -139,11 +139,11 @@ def _batch_fields(table: Table, path: str, cleaning: str) -> list[ClusterField]:
 def _phase_spaces(fields: list[ClusterField], cosmology, quiet: bool) -> list[PhaseSpace]:
     """Each field's galaxies in phase space about its own cluster. One call per field:
     astropy then integrates D_M once per cluster instead of once per galaxy."""
-    from tqdm.auto import tqdm
+    from surveymass.progress import progress_bar
 
     return [sky_to_phase_space(f.galaxies["ra"], f.galaxies["dec"], f.galaxies["z"],
                                f.cluster.ra, f.cluster.dec, f.cluster.z, cosmology)
-            for f in tqdm(fields, desc="phase space", disable=quiet)]
+            for f in progress_bar(fields, desc="phase space", quiet=quiet)]
 
 
 def _concatenate(spaces: list[PhaseSpace]) -> PhaseSpace:

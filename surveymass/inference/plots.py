@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from surveymass.progress import progress_bar
 from surveymass.provenance import atomic_path, png_metadata
 
 #: Colour map of membership probability (0 = interloper, 1 = member).
@@ -31,7 +31,7 @@ def plot_clusters(result, bundle, folder: str | Path, quiet: bool = True) -> lis
     names = [_file_name(name) for name in result.results["name"]]
     unique = len(set(names)) == len(names)
     paths = []
-    for i in tqdm(range(len(result.results)), desc="plots", disable=quiet):
+    for i in progress_bar(range(len(result.results)), desc="plots", quiet=quiet):
         galaxies = result.galaxies[result.galaxies["row"] == i]
         file_name = names[i] if unique else f"{names[i]}_{i}"
         paths.append(plot_cluster(result.results[i], galaxies, result.samples[i], bundle,

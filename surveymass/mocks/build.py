@@ -17,7 +17,6 @@ from typing import Self
 
 import numpy as np
 from astropy.table import Table
-from tqdm.auto import tqdm
 
 from surveymass.cosmology import cosmology_to_dict
 from surveymass.errors import InputError
@@ -35,6 +34,7 @@ from surveymass.mocks.trainingset import (
     write_training_set,
 )
 from surveymass.photometry import absolute_magnitude_limit
+from surveymass.progress import progress_bar
 from surveymass.provenance import provenance
 from surveymass.survey import SurveyConfig
 from surveymass.universe.store import Universe
@@ -255,8 +255,8 @@ def make_training_set(universe: Universe, survey: SurveyConfig, out_dir: str | P
     if n_natural is None:
         n_natural = round(config.n_fields * config.fractions[2])
     directions = HaloDirections(config.max_los, config.seed)
-    with tqdm(total=config.per_bin * config.bins.n_bins + n_natural, unit="field",
-              desc="mock fields", disable=not progress) as bar, \
+    with progress_bar(total=config.per_bin * config.bins.n_bins + n_natural, unit="field",
+                      desc="mock fields", quiet=not progress) as bar, \
             FieldRunner(maker, directions, workers) as runner:
         fields, shortfall = flat_fields(runner, config, bar)
         test_ids = [halo for halo, split in split_of.items() if split == "test"]

@@ -11,9 +11,9 @@ membership no longer changes. Hand-written: no maintained library implements it.
 from __future__ import annotations
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from surveymass.models.data import FieldSet
+from surveymass.progress import progress_bar
 
 FADDA_GAP_KMS = 1000.0
 FADDA_BIN_WIDTH = 0.4
@@ -67,7 +67,7 @@ def shifting_gapper_fields(fields: FieldSet, quiet: bool = True, **options) -> n
     """Member mask of every galaxy of ``fields`` (ragged, like ``fields.x``)."""
     member = np.zeros(fields.offsets[-1], bool)
     r = np.hypot(fields.x, fields.y)
-    for i in tqdm(range(fields.n_fields), desc="shifting gapper", disable=quiet):
+    for i in progress_bar(range(fields.n_fields), desc="shifting gapper", quiet=quiet):
         part = slice(fields.offsets[i], fields.offsets[i + 1])
         member[part] = shifting_gapper(r[part], fields.v_los[part], **options)
     return member

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from surveymass.errors import InputError
 from surveymass.models.bundle import Bundle
@@ -23,6 +22,7 @@ from surveymass.models.features import Features, compute_features, make_batch
 from surveymass.models.posterior import MassPosterior
 from surveymass.models.training import batches, resolve_device
 from surveymass.phasespace import PhaseSpace
+from surveymass.progress import progress_bar
 
 #: Fields with fewer classifier members use this many most-probable galaxies for sigma.
 MIN_MEMBERS = 3
@@ -41,8 +41,8 @@ def membership_probabilities(classifier: InterloperClassifier | None, features: 
     classifier.eval()
     n_fields = len(features.offsets) - 1
     sizes = np.diff(features.offsets)
-    for idx in tqdm(list(batches(n_fields, batch_size, sizes=sizes)), desc="membership",
-                    disable=quiet):
+    for idx in progress_bar(list(batches(n_fields, batch_size, sizes=sizes)), desc="membership",
+                            quiet=quiet):
         batch = make_batch(features, idx).to(device)
         probs = torch.sigmoid(classifier(batch.galaxy, batch.mask, batch.field))
         p[batch.rows] = probs[batch.mask].double().cpu().numpy()
@@ -93,8 +93,8 @@ def sample_delta(posterior: MassPosterior, features: Features, p: np.ndarray,
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         sizes = np.diff(features.offsets)
-        for idx in tqdm(list(batches(n_fields, batch_size, sizes=sizes)), desc="posterior",
-                        disable=quiet):
+        for idx in progress_bar(list(batches(n_fields, batch_size, sizes=sizes)),
+                                desc="posterior", quiet=quiet):
             batch, m_sigma = posterior_batch(features, p, log10_m_sigma, idx, device)
             draws = posterior.sample(n_samples, batch.galaxy, batch.mask, batch.field, m_sigma)
             out[idx] = draws.cpu().numpy()

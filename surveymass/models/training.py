@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from surveymass.errors import InputError
+from surveymass.progress import progress_bar
 
 DEVICES = ("auto", "cpu", "cuda")
 #: Torch CPU threads; the environment variable SURVEYMASS_CPU_THREADS overrides it (e.g. 1
@@ -109,7 +109,7 @@ def fit(model: torch.nn.Module, loss: Callable[[np.ndarray, str], torch.Tensor],
     best = {"val_loss": math.inf, "epoch": -1, "state": copy.deepcopy(model.state_dict())}
     history = {"train_loss": [], "val_loss": []}
     start = time.perf_counter()
-    progress = tqdm(range(config.max_epochs), desc=desc, disable=quiet, unit="epoch")
+    progress = progress_bar(range(config.max_epochs), desc=desc, quiet=quiet, unit="epoch")
     for epoch in progress:
         model.train()
         total = 0.0

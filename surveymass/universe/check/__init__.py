@@ -11,10 +11,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from surveymass.cosmology import cosmology_to_dict
 from surveymass.phasespace import Aperture
+from surveymass.progress import progress_bar
 from surveymass.universe.check.checks import (
     CheckResult,
     Source,
@@ -49,7 +48,7 @@ def run_checks(source: Source, seed: int = 0, wp_max_galaxies: int = 300_000,
                                                                   seed=seed)),
     ]
     results = []
-    bar = tqdm(steps, desc="universe check", disable=not progress)
+    bar = progress_bar(steps, desc="universe check", quiet=not progress)
     for label, step in bar:
         bar.set_postfix_str(label)
         start = time.perf_counter()

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from surveymass.cosmology import DEFAULT_NS, DEFAULT_SIGMA8, colossus_cosmology
 from surveymass.errors import InputError
 from surveymass.halo import v200c
 from surveymass.models.dispersion import evrard2008
 from surveymass.phasespace import Aperture, PhaseSpace
+from surveymass.progress import progress_bar
 from surveymass.universe.check import references as ref
 from surveymass.universe.check.pairs import minimum_image, neighbour_pairs, projected_correlation
 from surveymass.universe.store import Universe, UniverseFile
@@ -421,8 +421,8 @@ def stacked_radial_velocity(source: Source, halos: dict[str, np.ndarray], max_ra
     v_sums = np.zeros_like(counts)
     n_gal = source.count("galaxies") if isinstance(source, UniverseFile) else source.n_galaxies
     chunks = iter_columns(source, "galaxies", ["x", "y", "z", "vx", "vy", "vz"])
-    for chunk in tqdm(chunks, total=-(-n_gal // _CHUNK), desc="radial velocity profile",
-                      disable=not progress, leave=False):
+    for chunk in progress_bar(chunks, total=-(-n_gal // _CHUNK), desc="radial velocity profile",
+                              quiet=not progress, leave=False):
         gal = positions(chunk)
         i, j = neighbour_pairs(centre, gal, source.box_size, max_radius * r200.max())
         delta = minimum_image(gal[j] - centre[i], source.box_size)

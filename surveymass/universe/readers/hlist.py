@@ -246,7 +246,7 @@ def convert_hlist(path: str | Path, output: str | Path, *, redshift: float | Non
     (scale factor from the ``#a =`` line, the ``scale`` column or the file name).
     ``min_m200c`` [h^-1 Msun] keeps only more massive halos. Returns the config written.
     """
-    from tqdm import tqdm
+    from surveymass.progress import progress_bar
 
     chunk_size = check_chunk_size(chunk_size)
     catalogue = HlistFile(path)
@@ -272,7 +272,7 @@ def convert_hlist(path: str | Path, output: str | Path, *, redshift: float | Non
     dtypes = {"id": "i8", "host_flag": "i8"}
     with UniverseWriter(output, cosmology, redshift, box_size, config,
                         source={"inputs": [str(header.path)]}) as writer, \
-            tqdm(desc="hlist halos", unit=" rows", disable=True if quiet else None) as bar:
+            progress_bar(desc="hlist halos", unit=" rows", quiet=quiet) as bar:
         for chunk in catalogue.iter_chunks(positions, dtypes, chunk_size):
             _append_hlist_halos(writer, chunk, redshift, box_size, cosmology, mass_column,
                                 min_m200c, counts)

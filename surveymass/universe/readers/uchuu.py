@@ -403,9 +403,9 @@ def convert_galaxy_catalogue(source: GalaxyCatalogue, output: str | Path, *,
 
 
 def _progress(source: GalaxyCatalogue, desc: str, quiet: bool):
-    from tqdm import tqdm
+    from surveymass.progress import progress_bar
 
-    return tqdm(total=source.n_rows, desc=desc, unit=" rows", disable=True if quiet else None)
+    return progress_bar(total=source.n_rows, desc=desc, unit=" rows", quiet=quiet)
 
 
 def _add(counts: dict, key: str, n) -> None:

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from surveymass.cosmology import colossus_cosmology, default_cosmology
+from surveymass.progress import progress_bar
 from surveymass.universe.store import GALAXY_COLUMNS, HALO_COLUMNS, Universe, UniverseWriter
 from surveymass.universe.synthetic import halos as halo_model
 from surveymass.universe.synthetic.config import SyntheticConfig
@@ -124,8 +124,8 @@ class _Builder:
                                           np.log10(cfg.infall_min_mass)))
         heavy = self._plan(first_light, len(self.grid.expected), np.inf)
         light = self._plan(0, first_light, cfg.chunk_halos)
-        with tqdm(total=3 + len(heavy) + len(light), desc="universe", unit="step",
-                  disable=not self.progress) as bar:
+        with progress_bar(total=3 + len(heavy) + len(light), desc="universe", unit="step",
+                          quiet=not self.progress) as bar:
             bar.set_postfix_str("linear field")
             self.field = LinearField(cfg, self.col, self._rng(0), self.cosmology)
             self.velocity_grid = [self.field.velocity(axis) for axis in range(3)]
