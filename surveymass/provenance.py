@@ -99,3 +99,18 @@ def png_metadata(**extra: object) -> dict[str, str]:
     if git:
         software += f" (git {git['commit'][:12]}{', dirty' if git['dirty'] else ''})"
     return {"Software": software, "Source": json.dumps(provenance(**extra), default=str)}
+
+
+def save_figure(fig, path: str | os.PathLike, *, dpi: int = 110,
+                bbox_inches: str | None = None, provenance_extra: dict | None = None) -> Path:
+    """Write a matplotlib figure atomically, with the provenance record in PNG files
+    (``provenance_extra`` adds entries to it), and close it. Returns ``path``."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    png = path.suffix.lower() == ".png"  # other formats take other metadata keys
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches=bbox_inches,
+                    metadata=png_metadata(**(provenance_extra or {})) if png else None)
+    plt.close(fig)
+    return path

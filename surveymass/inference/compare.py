@@ -31,14 +31,11 @@ from surveymass.catalog import ALIASES, find_columns
 from surveymass.cosmology import default_cosmology, transverse_comoving_distance
 from surveymass.errors import InputError
 from surveymass.phasespace import los_velocity, tangent_plane
-from surveymass.provenance import atomic_path, png_metadata, provenance
+from surveymass.provenance import atomic_path, provenance, save_figure
 
 #: Columns of the results table (written by ``surveymass infer``) that compare needs.
 RESULTS_COLUMNS = ("name", "ra", "dec", "z", "log10_m200c_median", "log10_m200c_p16",
                    "log10_m200c_p84")
-#: Columns of a reference table, as built by the loaders below.
-REFERENCE_COLUMNS = ("name", "ra", "dec", "z", "log10_m200c", "log10_m200c_err_lo",
-                     "log10_m200c_err_hi", "reference", "flags")
 
 #: Reference-table spellings of the cluster name and mass; ra, dec and z spellings come
 #: from :data:`surveymass.catalog.ALIASES` (case and punctuation ignored).
@@ -307,9 +304,7 @@ def plot_comparison(comparison: QTable, stats: dict, path: str | Path) -> None:
     ax_hist.set(xlabel=r"$(\log M_{\rm ours} - \log M_{\rm ref}) / \sigma_{\rm comb}$",
                 ylabel="density")
     ax_hist.legend(fontsize=8)
-    png = Path(path).suffix.lower() == ".png"  # other formats take other metadata keys
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, metadata=png_metadata() if png else None)
+    save_figure(fig, path, dpi=100)
 
 
 def run_compare(results: str | Path, against: str, output: str | Path | None = None,

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from surveymass.progress import progress_bar
-from surveymass.provenance import atomic_path, png_metadata
+from surveymass.provenance import save_figure
 
 #: Colour map of membership probability (0 = interloper, 1 = member).
 CMAP = "coolwarm"
@@ -56,11 +56,8 @@ def plot_cluster(row, galaxies, samples: np.ndarray, bundle, path: Path) -> Path
     flags = f"  [flags: {row['flags']}]" if row["flags"] else ""
     fig.suptitle(f"{row['name']}  (z = {row['z']:.4f}, {row['n_galaxies']} galaxies in the "
                  f"aperture, bundle {bundle.name}){flags}")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, metadata=png_metadata(bundle=bundle.name,
-                                                        cluster=str(row["name"])))
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, provenance_extra={"bundle": bundle.name,
+                                                    "cluster": str(row["name"])})
 
 
 def _colours(galaxies):

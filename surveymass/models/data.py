@@ -18,7 +18,6 @@ from surveymass.errors import InputError
 FIELD_COLUMNS = ("field_id", "z_cl", "mag_lim_abs")
 GALAXY_COLUMNS = ("field_id", "x", "y", "r", "v_los", "mag_r")
 TRUTH_FIELD_COLUMNS = ("log10_m200c",)
-TRUTH_GALAXY_COLUMNS = ("is_member",)
 
 
 @dataclass
@@ -50,11 +49,6 @@ class FieldSet:
     def n_galaxies(self) -> np.ndarray:
         """Number of galaxies in each field."""
         return np.diff(self.offsets)
-
-    @property
-    def field_index(self) -> np.ndarray:
-        """For each galaxy, the index of its field."""
-        return np.repeat(np.arange(self.n_fields), self.n_galaxies)
 
     def subset(self, fields: np.ndarray) -> FieldSet:
         """The fields at positions ``fields`` (in that order)."""

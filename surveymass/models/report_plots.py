@@ -12,16 +12,13 @@ import numpy as np  # noqa: E402
 
 from surveymass.models.data import FieldSet  # noqa: E402
 from surveymass.models.predict import Prediction  # noqa: E402
-from surveymass.provenance import atomic_path, png_metadata  # noqa: E402
+from surveymass.provenance import save_figure  # noqa: E402
 
 N_VIOLINS = 40
 
 
 def _save(fig, path: Path) -> str:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight", metadata=png_metadata())
-    plt.close(fig)
-    return path.name
+    return save_figure(fig, path, dpi=120, bbox_inches="tight").name
 
 
 def predicted_vs_true(truth, prediction: Prediction, path: Path) -> str:

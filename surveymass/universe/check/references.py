@@ -46,8 +46,6 @@ ZEHAVI11_WP = {
 }
 #: Power-law fits of Zehavi et al. (2011) Table 2: threshold -> (r0 [h^-1 Mpc], gamma).
 ZEHAVI11_POWER_LAW = {-20.0: (5.59, 1.84), -21.0: (6.42, 1.90)}
-#: Number densities of the threshold samples, Zehavi et al. (2011) Table 2 [h^3 Mpc^-3].
-ZEHAVI11_DENSITY = {-20.0: 6.56e-3, -21.0: 1.16e-3}
 #: Line-of-sight integration limit of Zehavi et al. (2011) for these samples [h^-1 Mpc].
 ZEHAVI11_PI_MAX = 60.0
 WP_RANGE = (0.3, 20.0)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from surveymass.provenance import atomic_path, png_metadata, provenance
+from surveymass.provenance import atomic_path, provenance, save_figure
 from surveymass.universe.check.checks import FALL_SHORT, CheckResult
 from surveymass.universe.check.references import (
     DEEPSETS_INTERLOPER_AROUND_13_5,
@@ -127,9 +127,7 @@ def _plot(result: CheckResult, path: Path) -> None:
     _PLOTTERS[result.name](ax, result.table)
     ax.set_title(f"{result.title} — {result.status}", fontsize=10)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png", metadata=png_metadata())
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _plot_ratio(ax, x, t, xlabel: str, tolerance_label: str) -> None:
