@@ -14,11 +14,16 @@ from surveymass.universe import read_universe
 from surveymass.universe.synthetic import SyntheticConfig, build_universe, build_universe_in_memory
 from surveymass.universe.synthetic.galaxies import (
     clf_magnitude_function,
+    GalaxyModel,
+    SatelliteTail,
     jeans_sigma_r,
+    log_luminosity,
     magnitude_map,
     nfw_radii,
     red_fraction,
     satellite_extent,
+    satellite_log_lstar,
+    satellite_phi_star,
     schechter_magnitudes,
     virial_velocity,
 )
@@ -97,15 +102,18 @@ def test_virial_velocity_of_a_1e15_cluster():
 
 
 def test_clf_alone_is_close_to_blanton_and_the_matched_lf_equals_it():
-    """Cacciato et al. (2009) CLF on the Tinker08 M200c function lies within 25% of the
-    Blanton et al. (2003) LF over -22..-17; after abundance matching it is within 1%."""
+    """The published Cacciato et al. (2009) CLF (no cluster pivot) on the Tinker08 M200c
+    function lies within 25% of the Blanton et al. (2003) LF over -22..-17, the default
+    (cluster satellites frozen above the pivot) within 30%; after abundance matching the
+    default is within 1%."""
     cfg = SyntheticConfig()
     colossus_cosmology(default_cosmology())
     mags = np.arange(-22.0, -17.0, 0.1)
     blanton = schechter_magnitudes(mags, 1.49e-2, -20.44, -1.05)
-    clf, central = clf_magnitude_function(cfg, mags)
-    assert np.all(np.abs(clf / blanton - 1) < 0.25)
-    assert np.all((central / clf > 0.5) & (central / clf < 1.0))
+    published, central = clf_magnitude_function(SyntheticConfig(clf_pivot_mass=1e17), mags)
+    assert np.all(np.abs(published / blanton - 1) < 0.25)
+    assert np.all((central / published > 0.5) & (central / published < 1.0))
+    assert np.all(np.abs(clf_magnitude_function(cfg, mags)[0] / blanton - 1) < 0.3)
     fine = np.arange(-25.0, -15.0, 0.01)
     clf_fine, _ = clf_magnitude_function(cfg, fine)
     mapped = magnitude_map(cfg)(fine)
@@ -113,6 +121,91 @@ def test_clf_alone_is_close_to_blanton_and_the_matched_lf_equals_it():
     per_mag = (np.interp(mags + 0.05, mapped, cumulative)
                - np.interp(mags - 0.05, mapped, cumulative)) / 0.1
     assert np.allclose(per_mag, blanton, rtol=0.01)
+
+
+def test_mass_conversion_matches_colossus():
+    """M200c -> M200m and M_vir of NFW halos as colossus' changeMassDefinition gives them."""
+    from colossus.halo import mass_defs
+
+    from surveymass.universe.synthetic.halos import mass_in_definition
+
+    colossus_cosmology(default_cosmology())
+    cfg = SyntheticConfig()
+    for c in (3.0, 6.0, 12.0):
+        for mdef in ("200m", "vir"):
+            expected = mass_defs.changeMassDefinition(1e14, c, cfg.redshift, "200c", mdef)[0]
+            assert mass_in_definition(cfg, 1e14, c, mdef) == pytest.approx(expected, rel=2e-3)
+
+
+def test_satellite_clf_is_cacciato_below_the_pivot_and_self_similar_above():
+    """Below the pivot: log phi_s* = b0 + b1 log M12 + b2 log M12^2 (Cacciato et al. 2009:
+    0.143 at 1e13) and L_s* = 0.562 L_c; above it L_s* is frozen and phi_s* grows as M^slope."""
+    cfg = SyntheticConfig()
+    assert np.log10(satellite_phi_star(cfg, 1e13)) == pytest.approx(-1.17 + 1.53 - 0.217)
+    pivot = cfg.clf_pivot_mass
+    assert satellite_log_lstar(cfg, 10 * pivot) == pytest.approx(satellite_log_lstar(cfg, pivot))
+    ratio = satellite_phi_star(cfg, 10 * pivot) / satellite_phi_star(cfg, pivot)
+    assert ratio == pytest.approx(10 ** cfg.clf_satellite_slope)
+    below = satellite_log_lstar(cfg, pivot / 10)
+    assert satellite_log_lstar(cfg, pivot) - below > 0.1  # still rising with L_c below
+
+
+def test_cluster_satellites_match_the_zheng07_hod():
+    """Satellites brighter than M_r - 5 log h = -20 and -19 in 10^14-10^15 h^-1 Msun halos
+    within a factor 1.5 of the SDSS HOD of Zheng et al. (2007, ApJ 667, 760, table 1:
+    N_sat = ((M200m - M0) / M1)^alpha), where the Cacciato extrapolation falls x2 short."""
+    from surveymass.universe.synthetic.halos import mass_in_definition, median_concentration
+
+    colossus_cosmology(default_cosmology())
+    m200c = 10 ** np.array([14.0, 14.5, 15.0])
+    m200m = mass_in_definition(SyntheticConfig(), m200c,
+                               median_concentration(SyntheticConfig(), m200c), "200m")
+    hod = {-19.0: (11.49, 12.83, 1.02), -20.0: (11.38, 13.31, 1.06)}
+
+    def ratios(cfg):
+        mag_map, tail = magnitude_map(cfg), SatelliteTail(cfg.clf_alpha_s)
+        out = []
+        for threshold, (log_m0, log_m1, alpha) in hod.items():
+            log_l = log_luminosity(cfg, mag_map.clf_limit(threshold))
+            model = satellite_phi_star(cfg, m200c) * tail(
+                10 ** (log_l - satellite_log_lstar(cfg, m200c)))
+            out.append(model / ((m200m - 10 ** log_m0) / 10 ** log_m1) ** alpha)
+        return np.array(out)
+
+    assert np.all((ratios(SyntheticConfig()) > 0.67) & (ratios(SyntheticConfig()) < 1.5))
+    assert ratios(SyntheticConfig(clf_pivot_mass=1e17))[:, -1].max() < 0.6
+
+
+def test_coma_mass_halos_are_as_rich_as_coma():
+    """Members of halos of Coma's mass (log M200c = 14.91, Lokas & Mamon 2003) in the
+    1.6 h^-1 Mpc x 2200 km/s cylinder, down to SDSS r = 17.77 at z = 0.0231 (M_r - 5 log h =
+    -16.31), against the shipped Coma catalog's count less its flat velocity background
+    (from 2200-4000 km/s): within 25%."""
+    from surveymass.catalog import read_catalog
+    from surveymass.paths import CATALOGS
+    from surveymass.phasespace import sky_to_phase_space
+    from surveymass.universe.synthetic.halos import concentrations, r200c
+
+    table, cluster = read_catalog(CATALOGS / "coma_sdss.fits")
+    p = sky_to_phase_space(table["ra"], table["dec"], table["z"], cluster.ra, cluster.dec,
+                           cluster.z, default_cosmology())
+    inside = (p.r < 1.6) & np.asarray(table["mag_r"] <= 17.77)
+    v = np.abs(p.v_los)
+    coma = np.sum(inside & (v < 2200)) - np.sum(inside & (v >= 2200) & (v < 4000)) * 4400 / 3600
+
+    cfg = SyntheticConfig()
+    colossus_cosmology(default_cosmology())
+    rng = np.random.default_rng(3)
+    m = np.full(40, 10 ** 14.91)
+    halos = {"halo_id": np.arange(40), "m200c": m, "r200c": r200c(cfg, m),
+             "concentration": concentrations(cfg, m, rng)}
+    halos.update({a: np.full(40, 500.0) for a in "xyz"})
+    halos.update({"v" + a: np.zeros(40) for a in "xyz"})
+    g = GalaxyModel(cfg, magnitude_map(cfg)).populate(halos, 0, rng)
+    member = ((np.hypot(g["x"] - 500.0, g["y"] - 500.0) < 1.6) & (np.abs(g["vz"]) < 2200)
+              & (g["mag_r"] < -16.31))
+    assert 500 < coma < 640
+    assert np.sum(member) / 40 == pytest.approx(coma, rel=0.25)
 
 
 def test_red_fraction_of_skibba_sheth():

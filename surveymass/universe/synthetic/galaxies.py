@@ -5,8 +5,13 @@ CLF (Yang, Mo & van den Bosch 2003; parameterisation and numbers of Cacciato et 
 MNRAS 394, 929): one central per halo with log-normal luminosity around
 L_c(M) = L0 (M/M1)^g1 / (1 + M/M1)^(g1 - g2), scatter sigma_c [dex]; satellites with
 Phi_s(L|M) = phi_s*/L_s* (L/L_s*)^alpha_s exp(-(L/L_s*)^2), L_s* = 0.562 L_c,
-log phi_s* = b0 + b1 log M12 + b2 (log M12)^2, M12 = M / 10^12 h^-1 Msun. Luminosities are
-h^-2 Lsun in the 0.1r band, M_r - 5 log h = 4.76 - 2.5 log10 L (Blanton et al. 2003).
+log phi_s* = b0 + b1 log M12 + b2 (log M12)^2, M12 = M / 10^12 h^-1 Msun. M is the halo mass
+in the CLF's own definition (``clf_mass_definition``, converted from M200c through the NFW
+profile). Above the pivot mass M_p (``clf_pivot_mass``) the satellites follow the cluster
+form: L_s* stays at its value at M_p and phi_s* grows as (M / M_p)^beta
+(``clf_satellite_slope``); see :class:`~.config.SyntheticConfig` for the calibration.
+Luminosities are h^-2 Lsun in the 0.1r band, M_r - 5 log h = 4.76 - 2.5 log10 L
+(Blanton et al. 2003).
 """
 
 from __future__ import annotations
@@ -19,21 +24,45 @@ from scipy.special import lambertw, spence
 
 from surveymass.halo import nfw_mass_factor, v200c
 from surveymass.universe.synthetic.config import SyntheticConfig
-from surveymass.universe.synthetic.halos import mass_function_dndlnm, virial_radius_ratio
+from surveymass.universe.synthetic.halos import (
+    mass_function_dndlnm,
+    mass_in_definition,
+    median_concentration,
+    virial_radius_ratio,
+)
 
 # --- the conditional luminosity function -------------------------------------------------
 
-def central_log_lum(config: SyntheticConfig, m200c: np.ndarray) -> np.ndarray:
-    """Median log10 L_c [h^-2 Lsun] of centrals in halos of M200c [h^-1 Msun]."""
-    x = np.asarray(m200c, float) / 10 ** config.clf_log_m1
+def clf_mass(config: SyntheticConfig, m200c: np.ndarray,
+             concentration: np.ndarray | None = None) -> np.ndarray:
+    """Halo mass [h^-1 Msun] in the CLF's definition of halos of M200c and c200c (the mean
+    concentration when none is given)."""
+    if concentration is None:
+        concentration = median_concentration(config, m200c)
+    return mass_in_definition(config, m200c, concentration, config.clf_mass_definition)
+
+
+def central_log_lum(config: SyntheticConfig, m_clf: np.ndarray) -> np.ndarray:
+    """Median log10 L_c [h^-2 Lsun] of centrals in halos of CLF mass [h^-1 Msun]."""
+    x = np.asarray(m_clf, float) / 10 ** config.clf_log_m1
     return (config.clf_log_l0 + config.clf_gamma1 * np.log10(x)
             - (config.clf_gamma1 - config.clf_gamma2) * np.log10(1.0 + x))
 
 
-def satellite_phi_star(config: SyntheticConfig, m200c: np.ndarray) -> np.ndarray:
-    """Satellite CLF normalisation phi_s* (number per unit L / L_s*)."""
-    log_m12 = np.log10(m200c) - 12.0
-    return 10 ** (config.clf_b0 + config.clf_b1 * log_m12 + config.clf_b2 * log_m12 ** 2)
+def satellite_log_lstar(config: SyntheticConfig, m_clf: np.ndarray) -> np.ndarray:
+    """log10 L_s* [h^-2 Lsun]: 0.562 L_c, held at its pivot-mass value above the pivot."""
+    return (np.log10(config.clf_satellite_l_ratio)
+            + central_log_lum(config, np.minimum(m_clf, config.clf_pivot_mass)))
+
+
+def satellite_phi_star(config: SyntheticConfig, m_clf: np.ndarray) -> np.ndarray:
+    """Satellite CLF normalisation phi_s* (number per unit L / L_s*) of CLF mass
+    [h^-1 Msun]: the Cacciato et al. quadratic up to the pivot, a power law above it."""
+    m = np.asarray(m_clf, float)
+    log_m12 = np.log10(np.minimum(m, config.clf_pivot_mass)) - 12.0
+    log_phi = config.clf_b0 + config.clf_b1 * log_m12 + config.clf_b2 * log_m12 ** 2
+    above = np.log10(np.maximum(m / config.clf_pivot_mass, 1.0))
+    return 10 ** (log_phi + config.clf_satellite_slope * above)
 
 
 def magnitude(config: SyntheticConfig, log_lum: np.ndarray) -> np.ndarray:
@@ -71,12 +100,13 @@ def clf_magnitude_function(config: SyntheticConfig, mags: np.ndarray,
     [h^3 Mpc^-3 mag^-1] at ``mags``, from halos above ``m_min`` (colossus cosmology set)."""
     log_m = np.arange(np.log10(m_min), np.log10(config.m_max), 0.005)
     dn = mass_function_dndlnm(config, 10 ** log_m) * np.log(10.0) * 0.005  # per bin
+    m_clf = clf_mass(config, 10 ** log_m)
     log_l = log_luminosity(config, mags)[:, None]
-    d = log_l - central_log_lum(config, 10 ** log_m)[None, :]
+    d = log_l - central_log_lum(config, m_clf)[None, :]
     cen_per_dex = np.exp(-0.5 * (d / config.clf_sigma_c) ** 2) \
         / (np.sqrt(2 * np.pi) * config.clf_sigma_c)
-    y = np.minimum(10 ** (d - np.log10(config.clf_satellite_l_ratio)), 1e3)
-    sat_per_dex = satellite_phi_star(config, 10 ** log_m) * y ** (config.clf_alpha_s + 1) \
+    y = np.minimum(10 ** (log_l - satellite_log_lstar(config, m_clf)[None, :]), 1e3)
+    sat_per_dex = satellite_phi_star(config, m_clf) * y ** (config.clf_alpha_s + 1) \
         * np.exp(-y * y) * np.log(10.0)
     per_mag = 0.4  # dex of L per magnitude
     cen = cen_per_dex @ dn * per_mag
@@ -127,11 +157,11 @@ def derived_min_mass(config: SyntheticConfig, clf_mag_limit: float) -> float:
     from scipy.stats import norm
 
     log_m = np.arange(8.0, 15.0, 0.01)
-    m = 10 ** log_m
-    dn = mass_function_dndlnm(config, m) * np.log(10.0) * 0.01
+    dn = mass_function_dndlnm(config, 10 ** log_m) * np.log(10.0) * 0.01
+    m = clf_mass(config, 10 ** log_m)
     log_l_min = log_luminosity(config, clf_mag_limit)
     n_cen = norm.sf((log_l_min - central_log_lum(config, m)) / config.clf_sigma_c)
-    x_min = 10 ** (log_l_min - central_log_lum(config, m)) / config.clf_satellite_l_ratio
+    x_min = 10 ** (log_l_min - satellite_log_lstar(config, m))
     n_sat = satellite_phi_star(config, m) * SatelliteTail(config.clf_alpha_s)(x_min)
     per_bin = dn * (n_cen + n_sat)
     lost = np.cumsum(per_bin) / per_bin.sum()
@@ -220,16 +250,15 @@ class GalaxyModel:
                  rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Galaxies (GALAXY_COLUMNS) of a chunk of halos, ids from ``first_id``."""
         cfg = self.config
-        m = halos["m200c"]
-        log_lc = central_log_lum(cfg, m)
-        cen_log_l = log_lc + cfg.clf_sigma_c * rng.standard_normal(m.size)
+        m = clf_mass(cfg, halos["m200c"], halos["concentration"])
+        cen_log_l = central_log_lum(cfg, m) + cfg.clf_sigma_c * rng.standard_normal(m.size)
         has_central = cen_log_l >= self.log_l_min
-        x_min = 10 ** (self.log_l_min - log_lc) / cfg.clf_satellite_l_ratio
-        tail_min = self.tail(x_min)
+        log_lstar = satellite_log_lstar(cfg, m)
+        tail_min = self.tail(10 ** (self.log_l_min - log_lstar))
         n_sat = rng.poisson(satellite_phi_star(cfg, m) * tail_min)
         host = np.repeat(np.arange(m.size), n_sat)
         sat_x = self.tail.inverse(tail_min[host] * rng.random(host.size))
-        sat_log_l = np.log10(sat_x * cfg.clf_satellite_l_ratio) + log_lc[host]
+        sat_log_l = np.log10(sat_x) + log_lstar[host]
 
         cen_idx = np.flatnonzero(has_central)
         index = np.concatenate([cen_idx, host])

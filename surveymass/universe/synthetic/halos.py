@@ -104,17 +104,40 @@ def halo_bias(config: SyntheticConfig, m200c: np.ndarray) -> np.ndarray:
     return bias.haloBias(m200c, config.redshift, mdef="200c", model=config.bias_model)
 
 
-def virial_radius_ratio(config: SyntheticConfig, concentration: np.ndarray) -> np.ndarray:
-    """R_vir / R200c of NFW halos of concentration c200c at the snapshot, with the virial
-    overdensity of Bryan & Norman (1998, ApJ 495, 80) (colossus): solves
-    m(c x) / m(c) / x^3 = Delta_vir / 200 (m(y) = ln(1 + y) - y / (1 + y)), tabulated in c."""
+def overdensity_radius_ratio(config: SyntheticConfig, concentration: np.ndarray,
+                             mdef: str) -> np.ndarray:
+    """R_mdef / R200c of NFW halos of concentration c200c at the snapshot, for a colossus mass
+    definition (``"vir"``: Bryan & Norman 1998, ApJ 495, 80; ``"200m"``, ``"180m"``, ...):
+    solves m(c x) / m(c) / x^3 = Delta_mdef / Delta_200c (m(y) = ln(1 + y) - y / (1 + y)),
+    tabulated in c."""
     from colossus.halo import mass_so
 
-    target = (mass_so.densityThreshold(config.redshift, "vir")
+    target = (mass_so.densityThreshold(config.redshift, mdef)
               / mass_so.densityThreshold(config.redshift, "200c"))
     table_c = np.linspace(0.5, 60.0, 600)
-    x = np.linspace(0.5, 3.0, 2001)
+    x = np.linspace(0.3, 3.5, 3201)
     mean_density = (halo.nfw_mass_factor(table_c[:, None] * x[None, :])
                     / halo.nfw_mass_factor(table_c)[:, None] / x ** 3)
     table_x = x[np.argmin(np.abs(mean_density - target), axis=1)]
     return np.interp(concentration, table_c, table_x)
+
+
+def virial_radius_ratio(config: SyntheticConfig, concentration: np.ndarray) -> np.ndarray:
+    """R_vir / R200c (Bryan & Norman 1998 virial overdensity) of NFW halos of c200c."""
+    return overdensity_radius_ratio(config, concentration, "vir")
+
+
+def mass_in_definition(config: SyntheticConfig, m200c: np.ndarray, concentration: np.ndarray,
+                       mdef: str) -> np.ndarray:
+    """Mass [h^-1 Msun] of NFW halos of M200c and c200c in another colossus definition."""
+    c = np.asarray(concentration, float)
+    x = overdensity_radius_ratio(config, c, mdef)
+    return np.asarray(m200c, float) * halo.nfw_mass_factor(c * x) / halo.nfw_mass_factor(c)
+
+
+def median_concentration(config: SyntheticConfig, m200c: np.ndarray) -> np.ndarray:
+    """The mean c200c of ``config.concentration_model`` at M200c [h^-1 Msun] (no scatter)."""
+    from colossus.halo import concentration
+
+    return concentration.concentration(np.asarray(m200c, float), "200c", config.redshift,
+                                       model=config.concentration_model)
