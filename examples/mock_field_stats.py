@@ -1,8 +1,8 @@
 """Galaxies per mock field, members and interloper fraction, by mass and cluster redshift.
 
 Places up to ``--halos`` halos of each mass bin at z = 0.02, 0.05 and 0.10 (one line of
-sight each, the shipped SDSS Legacy survey, cylindrical setup, fibre collisions on, no
-richness cut) and prints the mean number of galaxies in the aperture, of members, the
+sight each, the shipped SDSS Legacy survey, cylindrical setup, fibre collisions on; a field
+with fewer than 3 galaxies, the least any aperture accepts, counts as empty) and prints the mean number of galaxies in the aperture, of members, the
 interloper fraction and the fraction of fields with at least 10 galaxies::
 
     python examples/mock_field_stats.py UNIVERSE.h5 [--halos 60 --seed 1]
@@ -34,7 +34,7 @@ def main(argv=None) -> None:
     warnings.simplefilter("ignore")
 
     universe = read_universe(args.universe)
-    maker = FieldMaker(universe, load_survey(), MockConfig(aperture=Aperture(min_galaxies=1)),
+    maker = FieldMaker(universe, load_survey(), MockConfig(aperture=Aperture(min_galaxies=3)),
                        seed=args.seed)
     directions = HaloDirections(1, args.seed)
     ids = universe.halos["halo_id"]

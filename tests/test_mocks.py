@@ -119,6 +119,21 @@ def test_magnitude_limit_removes_galaxies_fainter_than_the_survey():
     assert np.all(near.galaxies["mag_r"] <= SDSS.mag_limit)
 
 
+def test_blueshifted_foreground_galaxies_are_left_out_of_a_nearby_field():
+    """A group 45 h^-1 Mpc in front of a cluster at z = 0.02, falling towards us at
+    2500 km/s, has z < 0: it is never observed and the field is still made."""
+    universe = mu.build([mu.cluster(1, 14.5, (100, 100, 100), n_sat=100),
+                         mu.cluster(2, 13.0, (100, 100, 55), n_sat=5, sigma=100.0,
+                                    vel=(0.0, 0.0, -2500.0))], sat_mag=-19.0)
+    m = maker(universe)
+    g, delta = m._window(np.array([100.0, 100.0, 100.0]), np.array([0, 0, 1.0]),
+                         float(m._table.comoving_distance(0.02)))
+    assert np.sum(universe.galaxies["host_id"][g] == 2) == 6  # inside the window
+    field = m.make(0, np.array([0, 0, 1.0]), 0, z_cos=0.02)
+    assert field.row["n_members"] > 90
+    assert not np.any(field.galaxies["host_id"] == 2)
+
+
 def test_fibre_collisions_in_a_dense_core_keep_what_the_model_says():
     # 30 satellites within 0.004 h^-1 Mpc (< 6 arcsec at z = 0.05): all mutually collided;
     # the model keeps one of a collided group plus each other one with the recovery

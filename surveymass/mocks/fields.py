@@ -311,7 +311,8 @@ class FieldMaker:
     def _observe(self, g, delta, d_cl, box_axes, sky_axes, rng) -> dict[str, np.ndarray]:
         """ra, dec [deg], z (observed, with error), z_err and mag_r of galaxies ``g`` at
         displacements ``delta`` from a halo at distance ``d_cl`` along box_axes[0]; the
-        box axes (n, e1, e2) map onto the sky axes (radial, east, north)."""
+        box axes (n, e1, e2) map onto the sky axes (radial, east, north). Galaxies with
+        z <= 0 get mag_r = inf (never selected)."""
         q = d_cl * box_axes[0] + delta
         dist = np.linalg.norm(q, axis=1)
         unit = q / dist[:, None]
@@ -322,8 +323,11 @@ class FieldMaker:
         z_err = self.survey.velocity_error_kms * (1 + z_obs) / C_KMS
         z_obs = z_obs + z_err * rng.standard_normal(len(g))
         gal = self.universe.galaxies
-        mag = apparent_magnitude(gal["mag_r"][g], z_obs,
-                                 self._table.transverse_distance(z_cos), gal["color_gr"][g])
+        seen = z_obs > 0  # blueshifted foreground: thousands of km/s from any cluster
+        mag = np.full(len(g), np.inf)
+        mag[seen] = apparent_magnitude(gal["mag_r"][g][seen], z_obs[seen],
+                                       self._table.transverse_distance(z_cos[seen]),
+                                       gal["color_gr"][g][seen])
         return {"ra": np.degrees(np.arctan2(sky[:, 1], sky[:, 0])) % 360.0,
                 "dec": np.degrees(np.arcsin(np.clip(sky[:, 2], -1, 1))),
                 "z": z_obs, "z_err": z_err, "mag_r": mag}
