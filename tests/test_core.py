@@ -237,3 +237,14 @@ def test_survey_magnitude_cut_keeps_the_limit_and_unknown_magnitudes():
     survey = load_survey()
     mags = np.array([17.0, 17.77, 17.78, np.nan])
     assert survey.observes(mags).tolist() == [True, True, False, True]
+
+
+def test_cli_usage_errors_are_messages_not_tracebacks(capsys):
+    """An unknown option or a missing argument prints typer's usage message, status 2."""
+    from surveymass.cli import main
+
+    assert main(["evaluate", "bundle", "set", "--no-such-option"]) == 2
+    assert "No such option: --no-such-option" in capsys.readouterr().err
+    assert main(["train"]) == 2
+    assert "Missing argument" in capsys.readouterr().err
+    assert main(["--help"]) == 0
