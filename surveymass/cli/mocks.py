@@ -31,11 +31,11 @@ def mocks(
         50_000, "--n-fields", help="Fields flat in mass over train + val + test."),
     seed: int = typer.Option(0, "--seed", help="Master seed (same seed, same training set)."),
     mass_min: float = typer.Option(13.5, "--mass-min", help="Lowest log10 M200c [h^-1 Msun]."),
-    mass_max: float = typer.Option(15.1, "--mass-max", help="Highest log10 M200c (15.1 fills "
+    mass_max: float = typer.Option(15.2, "--mass-max", help="Highest log10 M200c (15.2 fills "
                                    "the default synthetic universe)."),
     bin_width: float = typer.Option(0.1, "--bin-width", help="Mass bin width [dex] over "
                                     "which the set is flat."),
-    max_los: int = typer.Option(200, "--max-los", help="Most lines of sight per halo."),
+    max_los: int = typer.Option(400, "--max-los", help="Most lines of sight per halo."),
     n_natural: Optional[int] = typer.Option(
         None, "--n-natural", help="Fields of the natural-mass-function test split "
         "(default: the size of the flat test split)."),

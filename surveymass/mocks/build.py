@@ -56,7 +56,7 @@ class TrainingSetConfig:
 
     n_fields: int = 50_000
     bins: MassBins = field(default_factory=MassBins)
-    max_los: int = 200
+    max_los: int = 400
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
     n_natural: int | None = None
     seed: int = 0

@@ -34,8 +34,8 @@ class TrainingConfig:
     batch_size: int = 128
     learning_rate: float = 1e-3
     weight_decay: float = 1e-5
-    max_epochs: int = 20
-    patience: int = 4
+    max_epochs: int = 40
+    patience: int = 8
     grad_clip: float = 5.0
     seed: int = 0
 
