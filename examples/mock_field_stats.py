@@ -2,8 +2,9 @@
 
 Places up to ``--halos`` halos of each mass bin at z = 0.02, 0.05 and 0.10 (one line of
 sight each, the shipped SDSS Legacy survey, cylindrical setup, fibre collisions on; a field
-with fewer than 3 galaxies, the least any aperture accepts, counts as empty) and prints the mean number of galaxies in the aperture, of members, the
-interloper fraction and the fraction of fields with at least 10 galaxies::
+with fewer than 3 galaxies, the least any aperture accepts, counts as empty) and prints
+the mean number of galaxies in the aperture, of members, the interloper fraction and the
+fraction of fields with at least 10 galaxies::
 
     python examples/mock_field_stats.py UNIVERSE.h5 [--halos 60 --seed 1]
 """

@@ -13,9 +13,9 @@ from surveymass.errors import InputError
 from surveymass.universe import read_universe
 from surveymass.universe.synthetic import SyntheticConfig, build_universe, build_universe_in_memory
 from surveymass.universe.synthetic.galaxies import (
-    clf_magnitude_function,
     GalaxyModel,
     SatelliteTail,
+    clf_magnitude_function,
     jeans_sigma_r,
     log_luminosity,
     magnitude_map,
