@@ -84,12 +84,9 @@ def concentrations(config: SyntheticConfig, m200c: np.ndarray,
                    rng: np.random.Generator) -> np.ndarray:
     """NFW concentrations c200c: the mean relation of ``config.concentration_model``
     (interpolated on a fine mass grid) with log-normal scatter."""
-    from colossus.halo import concentration
-
     log_m = np.log10(m200c)
     table_m = np.linspace(log_m.min() - 0.01, log_m.max() + 0.01, 400) if log_m.size else [12.0]
-    table_c = concentration.concentration(10 ** np.asarray(table_m), "200c", config.redshift,
-                                          model=config.concentration_model)
+    table_c = median_concentration(config, 10 ** np.asarray(table_m))
     if not np.all(np.isfinite(table_c)):
         raise InputError(f"concentration model {config.concentration_model!r} is undefined "
                          f"over {10 ** table_m[0]:.2g}-{10 ** table_m[-1]:.2g} h^-1 Msun")
