@@ -137,6 +137,11 @@ def test_cli_train_and_evaluate_write_a_bundle_and_a_report(tmp_path):
     assert rc == 0
     numbers = json.loads((report / "report.json").read_text())
     assert len(numbers["summary"]["coverage"]["levels"]) >= 10
+    # one line of sight per toy halo: as many halos as fields; a bias error where >= 5 halos
+    bins = numbers["bins_npe"]
+    assert all(b["n_halos"] == b["n"] for b in bins)
+    assert all((b["median_err"] is not None) == (b["n_halos"] >= 5) for b in bins)
+    assert all(b["median_err"] > 0 for b in bins if b["median_err"] is not None)
     assert {"predicted_vs_true.png", "coverage.png", "membership.png"} <= set(numbers["plots"])
     assert all((report / name).stat().st_size > 1000 for name in numbers["plots"])
     assert "shifting gapper" in (report / "report.md").read_text() or \

@@ -13,7 +13,7 @@ from surveymass.models.bundle import load_bundle
 from surveymass.models.classifier import InterloperClassifier
 from surveymass.models.datasets import load_split
 from surveymass.models.deepsets import Architecture, HierarchicalDeepSets
-from surveymass.models.evaluate import hpd_coverage, roc_auc, tarp_coverage
+from surveymass.models.evaluate import binned_residuals, hpd_coverage, roc_auc, tarp_coverage
 from surveymass.models.posterior import MassPosterior
 from surveymass.models.predict import predict
 
@@ -87,6 +87,29 @@ def test_coverage_statistics_are_calibrated_for_exact_gaussian_posteriors():
     narrow = centre[:, None] + rng.normal(0, 0.15, (4000, 400))
     assert hpd_coverage(-0.5 * ((narrow - centre[:, None]) / 0.15) ** 2,
                         -0.5 * ((truth - centre) / 0.15) ** 2)[17] < 0.7
+
+
+def test_bias_error_is_the_standard_error_of_a_median_counted_in_halos():
+    """Independent fields: sqrt(pi/2) sigma / sqrt(n) (the median's asymptotic standard
+    error). Ten identical lines of sight per halo carry the information of one field,
+    so the error is that of n / 10 fields, not of n."""
+    rng = np.random.default_rng(3)
+    n, sigma = 2000, 0.1
+    truth = np.full(n, 14.05)
+    independent = truth + rng.normal(0, sigma, n)
+    repeated = truth + np.repeat(rng.normal(0, sigma, n // 10), 10)
+    edges = np.array([14.0, 14.1])
+    expected = np.sqrt(np.pi / 2) * sigma / np.sqrt(n)
+    one = binned_residuals(truth, independent, edges, halo_id=np.arange(n))[0]
+    assert one["n_halos"] == n
+    assert one["median_err"] == pytest.approx(expected, rel=0.2)
+    grouped = binned_residuals(truth, repeated, edges, halo_id=np.arange(n) // 10)[0]
+    assert grouped["n_halos"] == n // 10
+    assert grouped["median_err"] == pytest.approx(expected * np.sqrt(10), rel=0.2)
+    assert "median_err" not in binned_residuals(truth, repeated, edges)[0]
+    # a bootstrap over fewer than five halos means nothing: no error is given
+    assert binned_residuals(truth, repeated, edges, halo_id=np.arange(n) % 4)[0][
+        "median_err"] is None
 
 
 def test_roc_auc_worked_example():

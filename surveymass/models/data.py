@@ -27,7 +27,8 @@ class FieldSet:
     Per galaxy (length ``offsets[-1]``): x, y [comoving h^-1 Mpc], v_los [km/s], mag_r
     [apparent mag, NaN when unknown]; ``is_member`` truth or None. Per field (length
     ``n_fields``): z_cl, mag_lim_abs [M_r - 5 log10 h], field_id; ``log10_m200c`` truth
-    [h^-1 Msun] or None.
+    [h^-1 Msun] or None; ``halo_id`` the simulated halo (lines of sight of one halo share
+    it) or None.
     """
 
     offsets: np.ndarray
@@ -40,6 +41,7 @@ class FieldSet:
     field_id: np.ndarray
     log10_m200c: np.ndarray | None = None
     is_member: np.ndarray | None = None
+    halo_id: np.ndarray | None = None
 
     @property
     def n_fields(self) -> int:
@@ -56,11 +58,12 @@ class FieldSet:
         rows, offsets = ragged_rows(self.offsets, fields)
         truth_mass = None if self.log10_m200c is None else self.log10_m200c[fields]
         truth_member = None if self.is_member is None else self.is_member[rows]
+        halo = None if self.halo_id is None else self.halo_id[fields]
         return FieldSet(offsets=offsets, x=self.x[rows], y=self.y[rows],
                         v_los=self.v_los[rows], mag_r=self.mag_r[rows],
                         z_cl=self.z_cl[fields], mag_lim_abs=self.mag_lim_abs[fields],
                         field_id=self.field_id[fields], log10_m200c=truth_mass,
-                        is_member=truth_member)
+                        is_member=truth_member, halo_id=halo)
 
 
 def ragged_rows(offsets: np.ndarray, fields: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,4 +135,5 @@ def fieldset_from_tables(fields, galaxies, where: str = "training set",
                      if truth else None),
         is_member=(_column(galaxies, "is_member", f"{where} GALAXIES")[rows].astype(bool)
                    if truth else None),
+        halo_id=np.asarray(fields["halo_id"]) if "halo_id" in fields.colnames else None,
     )

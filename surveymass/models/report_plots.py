@@ -44,6 +44,11 @@ def predicted_vs_true(truth, prediction: Prediction, path: Path) -> str:
     return _save(fig, path)
 
 
+def _errors(rows: list[dict]) -> list[float]:
+    """Bias errors of binned residual rows; NaN (no bar) where unknown."""
+    return [r["median_err"] if r.get("median_err") is not None else np.nan for r in rows]
+
+
 def residuals_vs_mass(report: dict, path: Path) -> str:
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for key, label, colour in (("bins_npe", "NPE", "tab:blue"),
@@ -52,7 +57,8 @@ def residuals_vs_mass(report: dict, path: Path) -> str:
         centre = [(r["lo"] + r["hi"]) / 2 for r in rows]
         ax.plot(centre, [r["scatter"] for r in rows], "-o", c=colour, ms=3,
                 label=f"{label} scatter")
-        ax.plot(centre, [r["median"] for r in rows], "--", c=colour, label=f"{label} bias")
+        ax.errorbar(centre, [r["median"] for r in rows], _errors(rows),
+                    ls="--", c=colour, capsize=2, label=f"{label} bias (± halo bootstrap)")
     rows = report["bins_npe"]
     ax.plot([(r["lo"] + r["hi"]) / 2 for r in rows], [r["posterior_std"] for r in rows], ":",
             c="tab:green", label="NPE posterior std")
@@ -141,6 +147,19 @@ def _table(rows: list[list], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _or_dash(value):
+    return "–" if value is None else value
+
+
+def _worst_bias(summary: dict) -> str:
+    """The largest |bias| of a 0.1-dex bin, with its bin and bootstrap error when known."""
+    worst = summary.get("max_abs_bias_bin")
+    if not worst or worst.get("median_err") is None:
+        return f"{summary['max_abs_bias_per_0.1dex_bin']:.3f}"
+    return (f"{abs(worst['median']):.3f} ± {worst['median_err']:.3f} "
+            f"({worst['lo']:.1f}–{worst['hi']:.1f}, {worst['n_halos']} halos)")
+
+
 def markdown(report: dict) -> str:
     """The report as a markdown page."""
     s = report["summary"]
@@ -153,7 +172,7 @@ def markdown(report: dict) -> str:
         _table([["scatter NPE [dex]", s["scatter_npe_dex"]],
                 ["scatter M–σ [dex]", s["scatter_msigma_dex"]],
                 ["ratio NPE / M–σ", s["scatter_ratio"]],
-                ["max abs bias per 0.1-dex bin [dex]", s["max_abs_bias_per_0.1dex_bin"]],
+                ["max abs bias per 0.1-dex bin [dex]", _worst_bias(s)],
                 ["mean posterior std [dex]", s["mean_posterior_std_dex"]],
                 ["HPD coverage max deviation", cov["hpd_max_deviation"]],
                 ["TARP coverage max deviation", cov["tarp_max_deviation"]],
@@ -164,11 +183,14 @@ def markdown(report: dict) -> str:
                ["quantity", f"value ({s['mass_range'][0]:.2f} ≤ log M ≤ "
                             f"{s['mass_range'][1]:.2f}, {s['n_fields_in_range']} fields)"]),
         "## Residuals per mass bin",
-        _table([[f"{a['lo']:.1f}–{a['hi']:.1f}", a["n"], a["median"], a["scatter"],
-                 a["posterior_std"], b["median"], b["scatter"]]
+        "Bias errors: standard error of the median from a bootstrap over halos (the lines "
+        "of sight of one halo are resampled together).",
+        _table([[f"{a['lo']:.1f}–{a['hi']:.1f}", a["n"], _or_dash(a.get("n_halos")), a["median"],
+                 _or_dash(a.get("median_err")), a["scatter"], a["posterior_std"], b["median"],
+                 b["scatter"]]
                 for a, b in zip(report["bins_npe"], report["bins_msigma"])],
-               ["log M", "n", "NPE bias", "NPE scatter", "NPE post. std", "M–σ bias",
-                "M–σ scatter"]),
+               ["log M", "fields", "halos", "NPE bias", "± bias", "NPE scatter",
+                "NPE post. std", "M–σ bias", "M–σ scatter"]),
         "## Coverage",
         _table([[lvl, h, t] for lvl, h, t in zip(cov["levels"], cov["hpd"], cov["tarp"])],
                ["level", "HPD", "TARP"]),
