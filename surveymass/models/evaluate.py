@@ -69,7 +69,7 @@ def binned_residuals(truth, estimate, edges, posterior_std=None, halo_id=None,
         if posterior_std is not None:
             row["posterior_std"] = float(np.mean(posterior_std[sel]))
         if halo_id is not None:
-            row["n_halos"] = int(len(np.unique(halo_id[sel])))
+            row["n_halos"] = len(np.unique(halo_id[sel]))
             row["median_err"] = (median_error(r, halo_id[sel], rng)
                                  if row["n_halos"] >= MIN_BOOTSTRAP_HALOS else None)
         rows.append(row)
