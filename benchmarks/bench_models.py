@@ -1,6 +1,6 @@
 """Speed of the models: inference of 1000 fields x 1000 posterior samples (target <= 5 s on
-CPU) and the projected training time of the default configuration on 5e4 fields (target
-<= 60 min on 2 CPU cores).
+CPU) and the projected training time of the default configuration on a training set of
+the default size (``TrainingSetConfig().n_fields``; target <= 60 min on 2 CPU cores).
 
     python benchmarks/bench_models.py                 # both, default architecture
     python benchmarks/bench_models.py --train-fields 3000 --repeats 5
@@ -31,6 +31,7 @@ from _machine import machine  # benchmarks/ is on sys.path
 from toy_clusters import write_toy_training_set  # noqa: E402
 
 from surveymass.cosmology import default_cosmology  # noqa: E402
+from surveymass.mocks.build import TrainingSetConfig  # noqa: E402
 from surveymass.models.bundle import Bundle, build_networks  # noqa: E402
 from surveymass.models.datasets import load_split, training_set_info  # noqa: E402
 from surveymass.models.deepsets import Architecture  # noqa: E402
@@ -105,7 +106,7 @@ def bench_training(folder, architecture, config, target_fields, repeats, device)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-fields", type=int, default=2000)
-    parser.add_argument("--target-fields", type=int, default=50000)
+    parser.add_argument("--target-fields", type=int, default=TrainingSetConfig().n_fields)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()

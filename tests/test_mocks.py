@@ -203,6 +203,19 @@ def test_mass_bins_of_different_master_seeds_draw_different_streams():
     assert not np.array_equal(order(0, 0), np.concatenate(candidate_order(log_m, 0, 6, 0)))
 
 
+def test_mocks_command_defaults_are_the_library_defaults():
+    """The CLI repeats the defaults (so that --help shows them); they must not drift."""
+    import inspect
+
+    from surveymass.cli.mocks import mocks
+
+    given = {k: p.default.default for k, p in inspect.signature(mocks).parameters.items()}
+    library = TrainingSetConfig()
+    assert (given["n_fields"], given["max_los"]) == (library.n_fields, library.max_los)
+    assert (given["mass_min"], given["mass_max"], given["bin_width"]) == (
+        library.bins.log_min, library.bins.log_max, library.bins.width)
+
+
 def test_mass_range_the_universe_cannot_fill_is_refused_before_work():
     log_m = np.array([14.0, 14.1, 14.2, 14.6])
     with pytest.raises(InputError, match="cannot fill"):

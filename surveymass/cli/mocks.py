@@ -28,9 +28,10 @@ def mocks(
         "cylindrical", "--setup", help="cylindrical (every galaxy in the aperture) or "
         "idealised (members of the target halo only)."),
     n_fields: int = typer.Option(
-        50_000, "--n-fields", help="Fields flat in mass over train + val + test."),
+        70_608, "--n-fields", help="Fields flat in mass over train + val + test."),
     seed: int = typer.Option(0, "--seed", help="Master seed (same seed, same training set)."),
-    mass_min: float = typer.Option(13.5, "--mass-min", help="Lowest log10 M200c [h^-1 Msun]."),
+    mass_min: float = typer.Option(12.8, "--mass-min", help="Lowest log10 M200c [h^-1 Msun] "
+                                   "(the prior's lower edge; see docs/models.md)."),
     mass_max: float = typer.Option(15.2, "--mass-max", help="Highest log10 M200c (15.2 fills "
                                    "the default synthetic universe)."),
     bin_width: float = typer.Option(0.1, "--bin-width", help="Mass bin width [dex] over "

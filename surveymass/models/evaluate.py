@@ -41,7 +41,7 @@ BIAS_BIN = 0.1
 #: needs for one (with fewer the error is reported as None).
 N_BOOTSTRAP = 200
 MIN_BOOTSTRAP_HALOS = 5
-CLASSIFIER_BINS = np.arange(13.0, 15.76, 0.25)
+CLASSIFIER_BINS = np.arange(12.5, 15.76, 0.25)
 
 
 def mass_bins(truth: np.ndarray, width: float, lo: float | None = None,
