@@ -170,7 +170,7 @@ def _resolve(path_or_name: str | Path | None) -> Path:
         if not survey.footprint_path.is_file():
             raise InputError(f"the footprint map of survey {survey.name!r}, "
                              f"{survey.footprint_path}, is missing: rebuild it with "
-                             "`python catalogs/build/build_footprint.py`")
+                             "`python scripts/build_footprint.py`")
         return survey.footprint_path
     raise InputError(f"footprint {path_or_name} not found (neither a file nor a map in "
                      f"{CATALOGS})")
