@@ -134,7 +134,8 @@ def load_footprint(path_or_name: str | Path | Footprint | None = None,
     """Open a footprint: a HEALPix FITS map, a mangle .ply window, or a shipped survey.
 
     ``None`` is the default survey's map (SDSS Legacy); a name without suffix is a
-    survey config name (``sdss_legacy``); a bare file name is looked up in catalogs/.
+    survey config name (``sdss_legacy``); a bare file name is looked up in the
+    shipped catalogues (surveymass/data/catalogs/).
     ``holes``: mangle hole files subtracted from a mangle window. Maps are cached.
     """
     if isinstance(path_or_name, Footprint):
