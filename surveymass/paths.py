@@ -18,6 +18,8 @@ import os
 from importlib import resources
 from pathlib import Path
 
+#: The results table ``infer`` writes when no ``-o`` is given (in the current folder).
+DEFAULT_OUTPUT = "surveymass_results.ecsv"
 PACKAGE_DATA = Path(str(resources.files("surveymass") / "data"))
 CATALOGS = PACKAGE_DATA / "catalogs"
 SURVEYS = CATALOGS / "surveys"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import subprocess
+import sys
 import tomllib
 
 from conftest import REPO
@@ -45,3 +47,14 @@ def test_shipped_catalogues_by_name(tmp_path, monkeypatch):
     (tmp_path / "coma_sdss.fits").write_text("yours")
     assert catalog_path("coma_sdss.fits").resolve() == tmp_path / "coma_sdss.fits"
     assert str(catalog_path("absent.fits")) == "absent.fits"
+
+
+def test_help_imports_no_heavy_library():
+    """`import surveymass.cli` with every command registered, and `--help`, load none of
+    torch, pyro, matplotlib, healpy, astroquery (start-up time; benchmarks/bench_startup.py)."""
+    code = ("import sys\nfrom surveymass.cli import main\nassert main(['--help']) == 0\n"
+            "print(sorted(m for m in ('torch', 'pyro', 'matplotlib', 'healpy', 'astroquery')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.splitlines()[-1] == "[]"

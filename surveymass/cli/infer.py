@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from surveymass.cli import app
-from surveymass.inference.infer import DEFAULT_OUTPUT
+from surveymass.paths import DEFAULT_OUTPUT
 
 
 @app.command("infer")
