@@ -1,5 +1,5 @@
 # Set-up and the two jobs of the README. `make coma` and `make test` each build the
-# virtual environment on first use (torch pinned to the CPU wheel).
+# virtual environment on first use (torch pinned; README.md says how to get the CPU build).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= out
@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 coma: $(VENV)/.installed
-	$(VENV)/bin/surveymass infer catalogs/coma_sdss.fits -o $(OUT)/coma/coma_results.ecsv --plots $(OUT)/coma
+	$(VENV)/bin/surveymass infer coma_sdss -o $(OUT)/coma/coma_results.ecsv --plots $(OUT)/coma
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

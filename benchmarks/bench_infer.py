@@ -108,7 +108,7 @@ def time_command(bundle_dir: Path, repeats: int) -> tuple[float, float]:
         for _ in range(repeats):
             start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
             subprocess.run([sys.executable, "-m", "surveymass", "infer",
-                            str(ROOT / "catalogs" / "coma_sdss.fits"), "--model",
+                            "coma_sdss", "--model",
                             str(bundle_dir), "-o", f"{tmp}/coma.ecsv", "--device", "cpu",
                             "-q"], check=True, stdout=subprocess.DEVNULL)
             wall.append(time.perf_counter() - start)

@@ -24,8 +24,8 @@ from _machine import machine  # benchmarks/ is on sys.path
 
 from surveymass.cosmology import default_cosmology
 from surveymass.masks import aperture_coverage, apply_fibre_collisions, load_footprint
-from surveymass.paths import PROJECT_ROOT
 
+REPO = Path(__file__).resolve().parents[1]
 TARGET_S = 1.0
 
 
@@ -44,7 +44,7 @@ def median_time(func, repeats: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--shared-data", type=Path, default=PROJECT_ROOT.parent / "shared" / "data")
+    parser.add_argument("--shared-data", type=Path, default=REPO.parent / "shared" / "data")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)

@@ -2,8 +2,8 @@
 
     python examples/coma_end_to_end.py [--model BUNDLE] [--out out/coma] [--samples 1000]
 
-1. fetch: ``catalogs/coma_sdss.fits`` is the Coma field in the format ``surveymass fetch
-   coma`` writes (SDSS spectroscopic galaxies within 4 h^-1 Mpc and 4000 km/s of the
+1. fetch: the shipped catalogue ``coma_sdss`` (``surveymass/data/catalogs/coma_sdss.fits``) is
+   the Coma field in the format ``surveymass fetch coma`` writes (SDSS spectroscopic galaxies within 4 h^-1 Mpc and 4000 km/s of the
    centre, cluster in the header), shipped so that this example needs no network;
 2. infer: membership probabilities, velocity dispersion, M–sigma mass and the posterior of
    log10 M200c with the bundle (default: the shipped one), plus the figure;
@@ -11,7 +11,7 @@
 
 The same with the command line::
 
-    surveymass infer catalogs/coma_sdss.fits --plots out/coma -o out/coma/coma_results.ecsv
+    surveymass infer coma_sdss --plots out/coma -o out/coma/coma_results.ecsv
     surveymass compare out/coma/coma_results.ecsv --against literature
 """
 

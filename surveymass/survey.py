@@ -2,7 +2,7 @@
 
 A survey is what decides which galaxies have spectra: a magnitude limit in a band, fibre
 collisions, redshift errors, a footprint, and the redshift range of the clusters a model
-is trained for. The shipped default, ``sdss_legacy``, lives in catalogs/surveys/.
+is trained for. The shipped default, ``sdss_legacy``, lives in surveymass/data/catalogs/surveys/.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class SurveyConfig:
     z_min, z_max: cluster redshift range; fibre_radius_arcsec: closest fibre separation;
     collision_recovery: fraction of collided pairs that still get both spectra;
     velocity_error_kms: 1-sigma redshift error as a velocity; footprint: HEALPix map file
-    name in catalogs/ or a path ("" for no footprint).
+    name in surveymass/data/catalogs/ or a path ("" for no footprint).
     """
 
     name: str

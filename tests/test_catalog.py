@@ -11,6 +11,7 @@ import pytest
 from astropy.io import fits
 from astropy.stats import biweight_scale
 from astropy.table import Table
+from conftest import REPO
 
 from surveymass.catalog import (
     CatalogWarning,
@@ -257,7 +258,7 @@ def test_shipped_coma_catalogue_matches_the_published_numbers():
 
 
 def test_shipped_coma_catalogue_is_reproducible(shared_data, tmp_path):
-    sys.path.insert(0, str(CATALOGS / "build"))
+    sys.path.insert(0, str(REPO / "scripts"))
     try:
         from build_coma_sdss import build
     finally:

@@ -2,6 +2,7 @@
 atomic writes and the command-line error handling."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -211,6 +212,23 @@ def test_missing_shared_data_skips_locally_but_fails_in_ci(monkeypatch, tmp_path
     with pytest.raises(pytest.skip.Exception):
         require_shared_data(missing)
     assert require_shared_data(tmp_path) == tmp_path
+
+
+def test_fixture_data_is_checked_against_its_checksums(tmp_path):
+    """The tests' copy of shared/data unpacks to the originals' SHA-256 sums, and a changed
+    file is refused."""
+    import lzma
+
+    from conftest import FIXTURE_DATA, unpack_fixture_data
+
+    unpacked = unpack_fixture_data(FIXTURE_DATA, tmp_path / "ok")
+    assert (unpacked / "real/coma/sdss_coma_vicinity.dat").stat().st_size == 805989
+    copy = tmp_path / "copy"
+    shutil.copytree(FIXTURE_DATA, copy)
+    cells = copy / "real/footprints/sdss_dr7_lss_1deg_cells.dat.xz"
+    cells.write_bytes(lzma.compress(lzma.decompress(cells.read_bytes())[:-10]))
+    with pytest.raises(ValueError, match="sdss_dr7_lss_1deg_cells.dat does not match"):
+        unpack_fixture_data(copy, tmp_path / "bad")
 
 
 def test_png_metadata_carries_version_and_provenance(tmp_path):

@@ -19,6 +19,7 @@ import torch
 from astropy.coordinates import SkyCoord, offset_by
 from astropy.io import fits
 from astropy.table import QTable, Table
+from conftest import REPO
 from toy_clusters import trained_toy_bundle
 
 from surveymass.catalog import read_catalog
@@ -28,7 +29,7 @@ from surveymass.inference.infer import ClusterField, infer_fields
 from surveymass.models.bundle import CARD, load_bundle
 from surveymass.models.datasets import load_split
 from surveymass.models.predict import predict
-from surveymass.paths import CATALOGS, PROJECT_ROOT
+from surveymass.paths import CATALOGS
 from surveymass.photometry import absolute_magnitude_limit
 from surveymass.registry import Cluster
 
@@ -291,7 +292,7 @@ def test_cli_bad_input_is_a_clear_error(toy, tmp_path, capsys, table, options, m
 
 def test_coma_example_runs_end_to_end(toy, tmp_path, capsys):
     spec = importlib.util.spec_from_file_location(
-        "coma_example", PROJECT_ROOT / "examples" / "coma_end_to_end.py")
+        "coma_example", REPO / "examples" / "coma_end_to_end.py")
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
     assert example.main(["--model", str(toy[1]), "--out", str(tmp_path), "--samples",

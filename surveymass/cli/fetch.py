@@ -15,7 +15,7 @@ from surveymass.errors import InputError
 @app.command("fetch")
 def fetch(
     name: str | None = typer.Argument(
-        None, help="Cluster name or alias from the registry (catalogs/clusters.ecsv), e.g. "
+        None, help="Cluster name or alias from the shipped registry (clusters.ecsv), e.g. "
         "'coma', 'A1656', 'Abell 2142'; unknown names are resolved with NED. Omit it when "
         "giving --ra/--dec/--z."),
     ra: str | None = typer.Option(

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from surveymass.cli import app
-from surveymass.inference.infer import DEFAULT_OUTPUT
+from surveymass.paths import DEFAULT_OUTPUT
 
 
 @app.command("infer")
@@ -16,10 +16,10 @@ def infer_command(
     catalogs: list[Path] = typer.Argument(
         ..., help="Galaxy catalogues: FITS from `surveymass fetch` (cluster in the header), "
         "or any FITS/ECSV/CSV table with ra, dec, z (a cluster-id column of registry names "
-        "makes it a batch of clusters)."),
+        "makes it a batch of clusters); a shipped catalogue by name, e.g. coma_sdss."),
     model: str | None = typer.Option(
-        None, "--model", help="Model bundle: a folder or a name in trained_models/ "
-        "(default: the shipped bundle)."),
+        None, "--model", help="Model bundle: a folder, or a name (shipped bundles first, then "
+        "yours in $SURVEYMASS_HOME/trained_models; default: the shipped bundle)."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
     samples: int = typer.Option(1000, "--samples", help="Posterior draws per cluster."),
     seed: int = typer.Option(0, "--seed", help="Seed of the posterior draws."),
@@ -44,10 +44,11 @@ def infer_command(
     """Weigh clusters: membership probabilities, velocity dispersion, M-sigma mass and
     the posterior of log10 M200c (h^-1 Msun) for every cluster in CATALOGS."""
     from surveymass.inference.infer import details_path, run_infer
+    from surveymass.paths import catalog_path
     from surveymass.registry import cluster_from_options
 
     cluster = cluster_from_options(name, ra, dec, z)
-    result = run_infer(catalogs, model=model, output=output, n_samples=samples, seed=seed,
+    result = run_infer([catalog_path(c) for c in catalogs], model=model, output=output, n_samples=samples, seed=seed,
                        device=device, cluster=cluster, survey=survey, plots=plots, quiet=quiet)
     for row in result.results[:50]:
         typer.echo(_summary(row))

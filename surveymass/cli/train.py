@@ -1,4 +1,5 @@
-"""``surveymass train``: a training set -> a model bundle in trained_models/NAME/."""
+"""``surveymass train``: a training set -> a model bundle (by default the user's
+``$SURVEYMASS_HOME/trained_models/NAME/``, see :mod:`surveymass.paths`)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ _DEFAULT = "[default: the library default, see docs/models.md]"
 @app.command("train")
 def train(
     training_set: Path = typer.Argument(..., help="training-set folder (from `surveymass mocks`)"),
-    name: str = typer.Option(..., "--name", help="bundle name (folder in trained_models/)"),
+    name: str = typer.Option(..., "--name", help="bundle name; written to "
+                             "$SURVEYMASS_HOME/trained_models/NAME (default SURVEYMASS_HOME: "
+                             "~/.local/share/surveymass); a shipped name is the shipped "
+                             "bundle's folder"),
     output: Optional[Path] = typer.Option(None, "-o", "--output",
-                                          help="bundle folder [default: trained_models/NAME]"),
+                                          help="bundle folder [default: "
+                                          "$SURVEYMASS_HOME/trained_models/NAME]"),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
     seed: int = typer.Option(0, "--seed", help="seed of weights, batches and sampling"),
     epochs: Optional[int] = typer.Option(None, "--epochs", help=f"most epochs {_DEFAULT}"),

@@ -57,7 +57,7 @@ def with_retries(call: Callable[[], T], service: str, tries: int = TRIES,
                                    f"{advice}".rstrip()) from exc
             if attempt == tries:
                 advice = ("Check the network and try again later, or give a local catalogue "
-                          "(e.g. the shipped catalogs/coma_sdss.fits)") if hint is None else hint
+                          "(e.g. the shipped coma_sdss)") if hint is None else hint
                 raise ServiceError(f"{service} could not be reached after {tries} tries (last "
                                    f"error: {reason}). {advice}".rstrip()) from exc
         sleep(delay)

@@ -30,12 +30,12 @@ import numpy as np
 from astropy.table import MaskedColumn, QTable, Table
 
 from surveymass.errors import InputError
+from surveymass.paths import DEFAULT_OUTPUT
 from surveymass.phasespace import PhaseSpace, sky_to_phase_space
 from surveymass.provenance import atomic_path, provenance
 from surveymass.registry import Cluster
 
 #: Default name of the results table.
-DEFAULT_OUTPUT = "surveymass_results.ecsv"
 #: Footprint coverage of the aperture below which a cluster is flagged as incomplete.
 INCOMPLETE_COVERAGE = 0.9
 #: Posterior percentiles reported in the results table, by column suffix.

@@ -1,10 +1,10 @@
 """The shipped literature table of cluster masses and the conversions that build it.
 
-``catalogs/literature_masses.ecsv`` holds one row per (cluster, reference): the mass as
-log10 M200c [h^-1 Msun] with its (possibly asymmetric) 1-sigma errors in dex, plus the
+``surveymass/data/catalogs/literature_masses.ecsv`` holds one row per (cluster, reference):
+the mass as log10 M200c [h^-1 Msun] with its (possibly asymmetric) 1-sigma errors in dex, plus the
 value as originally published (quantity, mass definition, h convention, concentration)
 and the conversion applied. It is rebuilt from the hand-entered
-``catalogs/literature_masses_sources.csv`` (and, optionally, the HeCS files in
+``surveymass/data/catalogs/literature_masses_sources.csv`` (and, optionally, the HeCS files in
 shared/data) by::
 
     python -m surveymass.inference.literature --hecs-dir ../shared/data/real/literature
@@ -228,7 +228,8 @@ def load_literature_table(path: str | Path = LITERATURE_TABLE) -> QTable:
 
 
 def _main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Rebuild catalogs/literature_masses.ecsv")
+    parser = argparse.ArgumentParser(
+        description="Rebuild surveymass/data/catalogs/literature_masses.ecsv")
     parser.add_argument("--hecs-dir", help="folder with the HeCS files (shared/data/real/"
                         "literature); without it the HeCS rows are left out")
     parser.add_argument("-o", "--output", default=str(LITERATURE_TABLE))

@@ -134,7 +134,8 @@ def load_footprint(path_or_name: str | Path | Footprint | None = None,
     """Open a footprint: a HEALPix FITS map, a mangle .ply window, or a shipped survey.
 
     ``None`` is the default survey's map (SDSS Legacy); a name without suffix is a
-    survey config name (``sdss_legacy``); a bare file name is looked up in catalogs/.
+    survey config name (``sdss_legacy``); a bare file name is looked up in the
+    shipped catalogues (surveymass/data/catalogs/).
     ``holes``: mangle hole files subtracted from a mangle window. Maps are cached.
     """
     if isinstance(path_or_name, Footprint):
@@ -170,7 +171,7 @@ def _resolve(path_or_name: str | Path | None) -> Path:
         if not survey.footprint_path.is_file():
             raise InputError(f"the footprint map of survey {survey.name!r}, "
                              f"{survey.footprint_path}, is missing: rebuild it with "
-                             "`python catalogs/build/build_footprint.py`")
+                             "`python scripts/build_footprint.py`")
         return survey.footprint_path
     raise InputError(f"footprint {path_or_name} not found (neither a file nor a map in "
                      f"{CATALOGS})")

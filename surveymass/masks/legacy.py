@@ -1,4 +1,4 @@
-"""Build the SDSS Legacy spectroscopic footprint map shipped in catalogs/.
+"""Build the SDSS Legacy spectroscopic footprint map shipped in surveymass/data/catalogs/.
 
 Inputs (shared/data/real, see its README):
 

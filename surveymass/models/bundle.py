@@ -1,4 +1,5 @@
-"""Model bundles: a folder ``trained_models/NAME/`` with ``model_card.json`` and ``weights.pt``.
+"""Model bundles: a folder ``trained_models/NAME/`` (shipped or the user's, see
+:mod:`surveymass.paths`) with ``model_card.json`` and ``weights.pt``.
 
 The weights file holds only tensors (a flat ``{"posterior.<name>": tensor,
 "classifier.<name>": tensor}`` dict written by ``torch.save``) and is read with
@@ -27,7 +28,7 @@ from surveymass.models.deepsets import Architecture
 from surveymass.models.dispersion import MSigmaRelation
 from surveymass.models.features import FIELD_FEATURES, GALAXY_FEATURES, Normalisation
 from surveymass.models.posterior import MassPosterior
-from surveymass.paths import TRAINED_MODELS
+from surveymass.paths import TRAINED_MODELS, user_models
 from surveymass.phasespace import Aperture
 from surveymass.provenance import atomic_path, provenance
 from surveymass.survey import SurveyConfig
@@ -109,11 +110,20 @@ def _sha256(path: Path) -> str:
 
 
 def bundle_path(name_or_path: str | Path) -> Path:
-    """A bundle folder: a path, or the name of a shipped bundle in trained_models/."""
+    """A bundle folder: a path, or a name: the shipped bundle of that name if there is one,
+    else the user's (``user_models()/NAME``, where ``train`` writes it)."""
     path = Path(name_or_path)
     if path.is_dir() or path.is_absolute() or len(path.parts) > 1:
         return path
-    return TRAINED_MODELS / str(name_or_path)
+    shipped = TRAINED_MODELS / path
+    return shipped if (shipped / CARD).exists() else user_models() / path
+
+
+def bundle_names() -> dict[str, list[str]]:
+    """The names of the shipped and the user's bundles."""
+    def names(folder: Path) -> list[str]:
+        return sorted(p.name for p in folder.glob("*") if (p / CARD).exists())
+    return {"shipped": names(TRAINED_MODELS), "user": names(user_models())}
 
 
 def save_bundle(bundle: Bundle, folder: str | Path) -> Path:
@@ -134,9 +144,10 @@ def save_bundle(bundle: Bundle, folder: str | Path) -> Path:
 def _read_card(folder: Path) -> dict:
     path = folder / CARD
     if not path.exists():
-        shipped = sorted(p.name for p in TRAINED_MODELS.glob("*") if (p / CARD).exists())
+        names = bundle_names()
         raise InputError(f"no model bundle at {folder} (no {CARD}); give a bundle folder or "
-                         f"one of the shipped bundles {shipped}")
+                         f"one of the shipped bundles {names['shipped']} or yours "
+                         f"{names['user']} (in {user_models()})")
     try:
         card = json.loads(path.read_text())
     except json.JSONDecodeError as exc:

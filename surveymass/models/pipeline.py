@@ -97,7 +97,8 @@ def train_bundle(training_set: str | Path, name: str, output: str | Path | None 
                  config: TrainingConfig = TrainingConfig(), estimator: str = "gapper",
                  device: str = "auto", quiet: bool = False) -> Path:
     """Train a bundle on ``training_set`` and write it to ``output`` (default
-    trained_models/NAME); returns the bundle folder."""
+    :func:`~surveymass.models.bundle.bundle_path` of NAME: the user's bundle folder, or the
+    shipped one for a shipped name); returns the bundle folder."""
     if estimator not in ESTIMATORS:
         raise InputError(f"unknown dispersion estimator {estimator!r}; use one of {ESTIMATORS}")
     start = time.perf_counter()

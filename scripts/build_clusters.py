@@ -1,6 +1,6 @@
-"""Build catalogs/clusters.ecsv, the shipped cluster registry.
+"""Build surveymass/data/catalogs/clusters.ecsv, the shipped cluster registry.
 
-Run from the repository root:  python catalogs/build/build_clusters.py [SHARED_DATA]
+Run from the repository root:  python scripts/build_clusters.py [SHARED_DATA]
 
 Rows, in order of precedence (a name already present is not added again):
 1. the hand-curated clusters below (the neural-flows paper's Table 1 and well-known nearby
@@ -22,6 +22,9 @@ from astropy.table import Table
 
 from surveymass.paths import CATALOGS
 from surveymass.provenance import atomic_path
+
+#: The repository root (this script lives in scripts/); SHARED_DATA defaults to ../shared/data.
+REPO = Path(__file__).resolve().parents[1]
 
 NED = "NED J2000 centre and redshift"
 #: name, aliases, RA [deg], Dec [deg], z, source.
@@ -108,13 +111,13 @@ def build(shared_data: Path) -> Table:
     table["dec"].description = "J2000/ICRS declination of the cluster centre"
     table["z"].description = "heliocentric redshift"
     table["aliases"].description = "other names, separated by ';'"
-    table.meta["comments"] = [("surveymass cluster registry; built by "
-                               "catalogs/build/build_clusters.py (see catalogs/PROVENANCE.md)")]
+    table.meta["comments"] = [("surveymass cluster registry; built by scripts/build_clusters.py "
+                               "(see surveymass/data/catalogs/PROVENANCE.md)")]
     return table
 
 
 def main() -> None:
-    shared = Path(sys.argv[1]) if len(sys.argv) > 1 else CATALOGS.parent.parent / "shared" / "data"
+    shared = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO.parent / "shared" / "data"
     table = build(shared)
     with atomic_path(CATALOGS / "clusters.ecsv") as tmp:
         table.write(tmp, format="ascii.ecsv")

@@ -1,6 +1,7 @@
-"""Build catalogs/sdss_legacy_footprint.fits, the SDSS Legacy spectroscopic footprint map.
+"""Build surveymass/data/catalogs/sdss_legacy_footprint.fits, the SDSS Legacy spectroscopic
+footprint map.
 
-Run from the repository root:  python catalogs/build/build_footprint.py [SHARED_DATA]
+Run from the repository root:  python scripts/build_footprint.py [SHARED_DATA]
 
 Inputs (SHARED_DATA defaults to ../shared/data beside the checkout):
 real/footprints/sdss_dr7_lss_1deg_cells.dat (DESI-UR/VAST cbpdr7mask.dat @ fa3db70) and
@@ -19,7 +20,10 @@ from surveymass.masks.legacy import (
     build_legacy_footprint,
     write_footprint_map,
 )
-from surveymass.paths import CATALOGS, PROJECT_ROOT
+from surveymass.paths import CATALOGS
+
+#: The repository root (this script lives in scripts/); SHARED_DATA defaults to ../shared/data.
+REPO = Path(__file__).resolve().parents[1]
 
 CELLS = "real/footprints/sdss_dr7_lss_1deg_cells.dat"
 GALAXIES = "real/sdss_dr7_bright/sdss_dr7_volume_limited_Mr-20.fits"
@@ -36,4 +40,4 @@ def main(shared_data: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else PROJECT_ROOT.parent / "shared" / "data")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO.parent / "shared" / "data")

@@ -1,6 +1,6 @@
-"""Build catalogs/coma_sdss.fits, the shipped Coma field, from the real SDSS rows.
+"""Build surveymass/data/catalogs/coma_sdss.fits, the shipped Coma field, from real SDSS rows.
 
-Run from the repository root:  python catalogs/build/build_coma_sdss.py [SDSS_FILE]
+Run from the repository root:  python scripts/build_coma_sdss.py [SDSS_FILE]
 
 Input: shared/data/real/coma/sdss_coma_vicinity.dat (SkyServer output queried in 2019,
 DR14/15; from jkadowaki/paper_plots redshift_paper/data/coma_vicinity.dat @ d52a4d8).
@@ -21,6 +21,9 @@ from surveymass.cosmology import default_cosmology
 from surveymass.fetch import FieldQuery, footprint_header
 from surveymass.paths import CATALOGS
 from surveymass.registry import resolve_cluster
+
+#: The repository root (this script lives in scripts/); SHARED_DATA defaults to ../shared/data.
+REPO = Path(__file__).resolve().parents[1]
 
 ORIGIN = ("SDSS SkyServer query of 2019 (DR14/15) via jkadowaki/paper_plots "
           "redshift_paper/data/coma_vicinity.dat @ d52a4d8")
@@ -49,8 +52,7 @@ def build(sdss_file: Path, output: Path) -> str:
 
 
 def main() -> None:
-    default = CATALOGS.parent.parent / "shared" / "data" / "real" / "coma" / \
-        "sdss_coma_vicinity.dat"
+    default = REPO.parent / "shared" / "data" / "real" / "coma" / "sdss_coma_vicinity.dat"
     source = Path(sys.argv[1]) if len(sys.argv) > 1 else default
     print(build(source, CATALOGS / "coma_sdss.fits"))
 
