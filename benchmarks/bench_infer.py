@@ -44,7 +44,7 @@ def stand_in_bundles(folder: Path) -> dict[str, Path]:
     """Bundles trained on toy clusters: default architecture (1 epoch) and tiny."""
     from toy_clusters import TINY_ARCHITECTURE, write_toy_training_set
 
-    from surveymass.models.bundle import CARD
+    from surveymass.models.bundle import CARD, write_card
     from surveymass.models.deepsets import Architecture
     from surveymass.models.pipeline import train_bundle
     from surveymass.models.training import TrainingConfig
@@ -62,7 +62,7 @@ def stand_in_bundles(folder: Path) -> dict[str, Path]:
     for bundle in bundles.values():  # the shipped survey's footprint map, as a real bundle
         card = json.loads((bundle / CARD).read_text())
         card["survey"]["footprint"] = "sdss_legacy_footprint.fits"
-        (bundle / CARD).write_text(json.dumps(card))
+        write_card(bundle, card)
     return bundles
 
 
