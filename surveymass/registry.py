@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 from surveymass.errors import InputError, ServiceError
 from surveymass.paths import CATALOGS
 
@@ -62,6 +64,12 @@ def normalize_name(name: str) -> str:
     return f"a{match.group(1)}" if match else key
 
 
+def registry_aliases(table) -> list[list[str]]:
+    """The aliases of each row of a registry table (ECSV reads an empty field as masked)."""
+    return [[a.strip() for a in str(text).split(";") if a.strip()]
+            for text in np.ma.filled(table["aliases"], "")]
+
+
 @lru_cache(maxsize=1)
 def _registry() -> dict[str, Cluster]:
     """Registry clusters by normalised name and alias."""
@@ -69,10 +77,9 @@ def _registry() -> dict[str, Cluster]:
 
     table = Table.read(REGISTRY_PATH, format="ascii.ecsv")
     by_key: dict[str, Cluster] = {}
-    for row in table:
+    for row, aliases in zip(table, registry_aliases(table), strict=True):
         cluster = Cluster(str(row["name"]), float(row["ra"]), float(row["dec"]),
                           float(row["z"]), str(row["source"]))
-        aliases = [a for a in str(row["aliases"]).split(";") if a.strip()]
         for label in [cluster.name, *aliases]:
             by_key.setdefault(normalize_name(label), cluster)
     return by_key

@@ -28,7 +28,7 @@ from astropy.table import QTable, Table
 from surveymass.errors import ServiceError
 from surveymass.fetch.cache import cache_path as _query_cache_path
 from surveymass.fetch.cache import load_cached, store_cached
-from surveymass.fetch.network import with_retries
+from surveymass.fetch.network import TRIES, with_retries
 
 VIZIER_CATALOG = "J/ApJS/246/2"
 REFERENCE = "Abdullah et al. 2020, ApJS 246, 2 (GalWCat19)"
@@ -51,14 +51,15 @@ def cache_path() -> Path:
     return _query_cache_path(CACHE_KEY)
 
 
-def fetch_galweight_table(refresh: bool = False, retries: int = 3,
+def fetch_galweight_table(refresh: bool = False, retries: int = TRIES,
                           backoff_s: float = 2.0) -> Table:
     """The raw GalWCat19 cluster table as VizieR serves it, from the cache when present.
 
     A cache file that cannot be read, or holds no cluster table, is fetched again with a
     warning. Transient failures are retried ``retries`` times in all, waiting
     ``backoff_s``, then twice as long each time (:func:`~surveymass.fetch.network.
-    with_retries`); then, or at once for an error answer, :class:`ServiceError`.
+    with_retries`); then, or at once for an error answer or an unreachable network,
+    :class:`ServiceError`.
     """
     cached = None if refresh else load_cached(CACHE_KEY)
     if cached is not None:
