@@ -19,6 +19,22 @@ SAMPLE = (HERE.parents[3] / "shared" / "data" / "real" / "literature"
 #: The overdensities of the table's four blocks (x critical density).
 DELTAS = ("500", "200", "100", "5.5")
 
+
+def _block(delta: str) -> list[tuple[str, str, str, str, str]]:
+    """The seven columns of one overdensity block (r, N, sig, e_sig, E_sig, M, e_M)."""
+    return [
+        (f"r{delta}", "double", "Mpc", "phys.size.radius",
+         f"Radius enclosing {delta} times the critical density (h-1 Mpc)"),
+        (f"N{delta}", "short", "", "meta.number", f"Number of members within r{delta}"),
+        (f"sig{delta}", "double", "km/s", "phys.veloc.dispersion",
+         f"Velocity dispersion of the members within r{delta}"),
+        (f"e_sig{delta}", "double", "km/s", "stat.error", f"Lower error of sig{delta}"),
+        (f"E_sig{delta}", "double", "km/s", "stat.error", f"Upper error of sig{delta}"),
+        (f"M{delta}", "double", "solMass", "phys.mass", f"Mass within r{delta} (h-1 Msun)"),
+        (f"e_M{delta}", "double", "solMass", "stat.error", f"Error of M{delta} (h-1 Msun)"),
+    ]
+
+
 #: (label, VOTable datatype, unit, UCD, description) of the 39 columns, in the order of
 #: the CDS ReadMe (shared/data/README.md). Units are CDS strings; VizieR units cannot carry
 #: h, so the h^-1 of radii and masses is in the descriptions.
@@ -29,20 +45,7 @@ COLUMNS = [
     ("z", "double", "", "src.redshift", "Cluster redshift"),
     ("RV", "double", "km/s", "spect.dopplerVeloc", "Recession velocity"),
     ("CoDist", "double", "Mpc", "pos.distance", "Comoving distance (h-1 Mpc)"),
-]
-for _delta in DELTAS:
-    COLUMNS += [
-        (f"r{_delta}", "double", "Mpc", "phys.size.radius",
-         f"Radius enclosing {_delta} times the critical density (h-1 Mpc)"),
-        (f"N{_delta}", "short", "", "meta.number", f"Number of members within r{_delta}"),
-        (f"sig{_delta}", "double", "km/s", "phys.veloc.dispersion",
-         f"Velocity dispersion of the members within r{_delta}"),
-        (f"e_sig{_delta}", "double", "km/s", "stat.error", f"Lower error of sig{_delta}"),
-        (f"E_sig{_delta}", "double", "km/s", "stat.error", f"Upper error of sig{_delta}"),
-        (f"M{_delta}", "double", "solMass", "phys.mass", f"Mass within r{_delta} (h-1 Msun)"),
-        (f"e_M{_delta}", "double", "solMass", "stat.error", f"Error of M{_delta} (h-1 Msun)"),
-    ]
-COLUMNS += [
+    *(column for delta in DELTAS for column in _block(delta)),
     ("Rs", "double", "Mpc", "phys.size.radius", "NFW scale radius (h-1 Mpc)"),
     ("e_Rs", "double", "Mpc", "stat.error", "Error of Rs"),
     ("Ms", "double", "solMass", "phys.mass", "Mass within Rs (h-1 Msun)"),
@@ -94,5 +97,6 @@ def votable(rows: list[list[str]]) -> str:
 if __name__ == "__main__":
     sample = Path(sys.argv[1]) if len(sys.argv) > 1 else SAMPLE
     out = HERE / "vizier_galwcat19.xml"
-    out.write_text(votable(read_sample(sample)))
-    print(f"wrote {out} ({len(read_sample(sample))} rows from {sample})")
+    rows = read_sample(sample)
+    out.write_text(votable(rows))
+    print(f"wrote {out} ({len(rows)} rows from {sample})")
