@@ -55,7 +55,8 @@ COLUMNS = [
 
 HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 <VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">
- <DESCRIPTION>VizieR Astronomical Server vizier.cds.unistra.fr (recorded form, see README.md)</DESCRIPTION>
+ <DESCRIPTION>VizieR Astronomical Server vizier.cds.unistra.fr</DESCRIPTION>
+ <!-- real GalWCat19 rows in VizieR's form: see README.md -->
  <COOSYS ID="J2000" system="eq_FK5" equinox="J2000"/>
  <RESOURCE ID="yCat_22460002" name="J/ApJS/246/2">
   <DESCRIPTION>GalWeight cluster catalogue GalWCat19 from SDSS-DR13 (Abdullah+, 2020)</DESCRIPTION>
