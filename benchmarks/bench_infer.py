@@ -5,7 +5,7 @@ included; target <= 5 s).
     python benchmarks/bench_infer.py                      # shipped bundle if present
     python benchmarks/bench_infer.py --model PATH --repeats 3
 
-Without a shipped bundle (trained_models/sdss_legacy) two stand-ins are trained on toy
+Without a shipped bundle (surveymass/data/trained_models/sdss_legacy) two stand-ins are trained on toy
 clusters (tests/toy_clusters.py): one with the default (shipped) architecture trained for
 one epoch, whose speed is that of a real bundle, and the tests' tiny one; their cards get
 the SDSS Legacy footprint map, so footprint coverage is timed as with a shipped bundle. The batch is
@@ -44,7 +44,7 @@ def stand_in_bundles(folder: Path) -> dict[str, Path]:
     """Bundles trained on toy clusters: default architecture (1 epoch) and tiny."""
     from toy_clusters import TINY_ARCHITECTURE, write_toy_training_set
 
-    from surveymass.models.bundle import CARD
+    from surveymass.models.bundle import CARD, write_card
     from surveymass.models.deepsets import Architecture
     from surveymass.models.pipeline import train_bundle
     from surveymass.models.training import TrainingConfig
@@ -62,7 +62,7 @@ def stand_in_bundles(folder: Path) -> dict[str, Path]:
     for bundle in bundles.values():  # the shipped survey's footprint map, as a real bundle
         card = json.loads((bundle / CARD).read_text())
         card["survey"]["footprint"] = "sdss_legacy_footprint.fits"
-        (bundle / CARD).write_text(json.dumps(card))
+        write_card(bundle, card)
     return bundles
 
 

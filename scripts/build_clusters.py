@@ -7,8 +7,11 @@ Rows, in order of precedence (a name already present is not added again):
    clusters), with NED J2000 centres and NED redshifts;
 2. HeCS, Rines et al. (2013, ApJ 767, 15), VizieR J/ApJ/767/15 table1 (58 clusters);
 3. Mahdavi & Geller (2001, ApJ 554, L129), VizieR J/ApJ/554/L129 (280 systems, NED positions,
-   redshifts to 3 decimals).
-Both literature tables are read from shared/data/real/literature (see its README).
+   redshifts to 3 decimals), with the names its table holds cut short or run together
+   replaced (``SOURCE_NAME_FIXES``).
+Both literature tables are read from shared/data/real/literature (see its README). The
+registry is written to the catalogs/ folder this script lies in (not to the installed
+package's), so a checkout rebuilds its own.
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table
 
-from surveymass.paths import CATALOGS
 from surveymass.provenance import atomic_path
 
 #: The repository root (this script lives in scripts/); SHARED_DATA defaults to ../shared/data.
 REPO = Path(__file__).resolve().parents[1]
+REGISTRY = REPO / "surveymass" / "data" / "catalogs" / "clusters.ecsv"
 
 NED = "NED J2000 centre and redshift"
 #: name, aliases, RA [deg], Dec [deg], z, source.
@@ -56,6 +59,13 @@ CURATED = [
 
 HECS_SOURCE = "Rines et al. 2013, ApJ 767, 15 (HeCS, VizieR J/ApJ/767/15 table1)"
 MAHDAVI_SOURCE = "Mahdavi & Geller 2001, ApJ 554, L129 (VizieR J/ApJ/554/L129)"
+#: Names the Mahdavi & Geller table itself holds damaged (its ``Name`` column has "Centaurus
+#: cluster" and "Hydra cluster" run together, the first also cut to 15 characters):
+#: name and aliases, with the Abell number from the same row's ``Com`` column.
+SOURCE_NAME_FIXES = {
+    "Centauruscluste": ("Centaurus", ["Centaurus cluster", "A3526", "Abell 3526", "ACO 3526"]),
+    "HYDRACLUSTER": ("Hydra", ["Hydra cluster", "A1060", "Abell 1060", "ACO 1060"]),
+}
 
 
 def abell_aliases(name: str) -> tuple[str, list[str]]:
@@ -85,7 +95,8 @@ def mahdavi_rows(path: Path) -> list[tuple]:
     table = Table.read(path)
     rows = []
     for row in table:
-        name, aliases = abell_aliases(str(row["Name"]))
+        source_name = str(row["Name"]).strip()
+        name, aliases = SOURCE_NAME_FIXES.get(source_name) or abell_aliases(source_name)
         rows.append((name, aliases, float(row["RAJ2000"]), float(row["DEJ2000"]),
                      float(row["z"]), MAHDAVI_SOURCE))
     return rows
@@ -119,9 +130,9 @@ def build(shared_data: Path) -> Table:
 def main() -> None:
     shared = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO.parent / "shared" / "data"
     table = build(shared)
-    with atomic_path(CATALOGS / "clusters.ecsv") as tmp:
+    with atomic_path(REGISTRY) as tmp:
         table.write(tmp, format="ascii.ecsv")
-    print(f"wrote {len(table)} clusters to {CATALOGS / 'clusters.ecsv'}")
+    print(f"wrote {len(table)} clusters to {REGISTRY}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The shipped cluster registry (``catalogs/clusters.ecsv``) and cluster-name resolution.
+"""The shipped cluster registry (``surveymass/data/catalogs/clusters.ecsv``) and cluster-name resolution.
 
 Names match case- and space-insensitively, and Abell numbers in any spelling ("A1656",
 "Abell 1656", "ACO 01656"). Unknown names fall back to NED (astroquery) when online.
@@ -11,6 +11,8 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
 
 from surveymass.errors import InputError, ServiceError
 from surveymass.paths import CATALOGS
@@ -62,6 +64,12 @@ def normalize_name(name: str) -> str:
     return f"a{match.group(1)}" if match else key
 
 
+def registry_aliases(table) -> list[list[str]]:
+    """The aliases of each row of a registry table (ECSV reads an empty field as masked)."""
+    return [[a.strip() for a in str(text).split(";") if a.strip()]
+            for text in np.ma.filled(table["aliases"], "")]
+
+
 @lru_cache(maxsize=1)
 def _registry() -> dict[str, Cluster]:
     """Registry clusters by normalised name and alias."""
@@ -69,10 +77,9 @@ def _registry() -> dict[str, Cluster]:
 
     table = Table.read(REGISTRY_PATH, format="ascii.ecsv")
     by_key: dict[str, Cluster] = {}
-    for row in table:
+    for row, aliases in zip(table, registry_aliases(table), strict=True):
         cluster = Cluster(str(row["name"]), float(row["ra"]), float(row["dec"]),
                           float(row["z"]), str(row["source"]))
-        aliases = [a for a in str(row["aliases"]).split(";") if a.strip()]
         for label in [cluster.name, *aliases]:
             by_key.setdefault(normalize_name(label), cluster)
     return by_key
@@ -112,7 +119,7 @@ def resolve_cluster(name: str, online: bool = True) -> Cluster:
     found = lookup(name)
     if found is not None:
         return found
-    reason = "not in the shipped registry (catalogs/clusters.ecsv)"
+    reason = "not in the shipped registry (surveymass/data/catalogs/clusters.ecsv)"
     error: type[InputError | ServiceError] = InputError
     if online:
         try:

@@ -15,7 +15,7 @@ from toy_clusters import trained_toy_bundle, write_toy_training_set
 
 from surveymass.cli import main
 from surveymass.errors import InputError
-from surveymass.models.bundle import CARD, WEIGHTS, load_bundle, save_bundle
+from surveymass.models.bundle import CARD, INTEGRITY, WEIGHTS, load_bundle, save_bundle, write_card
 from surveymass.models.datasets import load_split
 from surveymass.models.predict import predict
 
@@ -35,10 +35,54 @@ def bundle_copy(tmp_path_factory, tmp_path):
     return data, copy
 
 
-def _edit_card(folder, edit):
+def _edit_card(folder, edit, seal=True):
+    """Edit the card; ``seal`` re-seals it (as a consistent but wrong card would be)."""
     card = json.loads((folder / CARD).read_text())
     edit(card)
-    (folder / CARD).write_text(json.dumps(card))
+    if seal:
+        write_card(folder, card)
+    else:  # by hand, as a user would
+        (folder / CARD).write_text(json.dumps(card, indent=1))
+
+
+def _scale_first_std(card):
+    card["features"]["galaxy_std"][0] *= 10
+
+
+@pytest.mark.parametrize("edit, named", [
+    (lambda c: c["msigma"].update(slope=0.440), "['msigma.slope']"),
+    (_scale_first_std, "['features.galaxy_std']"),
+    (lambda c: c["aperture"].update(r_max=2.0, v_max=3000.0),
+     "['aperture.r_max', 'aperture.v_max']"),
+    (lambda c: c["metrics"].update(note="better than it was"), "added ['metrics.note']"),
+    (lambda c: c.pop("training"), "removed ['training."),
+])
+def test_hand_edited_card_is_refused_naming_what_changed(bundle_copy, edit, named):
+    _, folder = bundle_copy
+    load_bundle(folder)  # as saved: loads
+    _edit_card(folder, edit, seal=False)
+    with pytest.raises(InputError, match="was edited after the bundle was saved") as err:
+        load_bundle(folder)
+    assert named in str(err.value)
+
+
+def test_reformatted_card_with_the_same_content_loads(bundle_copy):
+    _, folder = bundle_copy
+    card = json.loads((folder / CARD).read_text())
+    (folder / CARD).write_text(json.dumps(dict(reversed(card.items())), indent=4))
+    assert load_bundle(folder).msigma.slope == card["msigma"]["slope"]
+
+
+def test_card_without_a_checksum_is_refused(bundle_copy):
+    _, folder = bundle_copy
+    _edit_card(folder, lambda c: c.pop(INTEGRITY), seal=False)
+    with pytest.raises(InputError, match="no integrity checksum"):
+        load_bundle(folder)
+
+
+def test_shipped_bundle_is_sealed_and_loads():
+    bundle = load_bundle("sdss_legacy")
+    assert bundle.setup == "cylindrical" and round(bundle.msigma.slope, 4) == 0.3405
 
 
 def test_round_trip_gives_identical_weights_and_predictions(bundle_copy, tmp_path):
@@ -52,6 +96,12 @@ def test_round_trip_gives_identical_weights_and_predictions(bundle_copy, tmp_pat
                                   predict(again, fields, 20, seed=2, device="cpu").samples)
     assert again.msigma == bundle.msigma and again.setup == "cylindrical"
     card = json.loads((tmp_path / "again" / CARD).read_text())
+    before = json.loads((folder / CARD).read_text())[INTEGRITY]["entries"]
+    after = card[INTEGRITY]["entries"]
+    rewritten = ("provenance.", "weights.sha256")  # torch.save's bytes name the temp file
+    assert {k: v for k, v in after.items() if not k.startswith(rewritten)} == \
+        {k: v for k, v in before.items() if not k.startswith(rewritten)}
+    assert "msigma.slope" in after and "features.galaxy_std" in after
     assert card["training"]["n_fields"] == {"train": 300, "val": 80, "test": 120}
     assert set(card) >= {"survey", "aperture", "cosmology", "features", "msigma", "metrics",
                          "architecture", "weights", "provenance"}

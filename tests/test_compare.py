@@ -260,19 +260,32 @@ def recorded_votable() -> bytes:
     return (RECORDED / "vizier_galwcat19.xml").read_bytes()
 
 
+#: GalWCat19 ClID 14, the first line of the recorded sample (shared/data/real/literature/
+#: GalWCat19_galwcls_z0.12plus_sample.dat): RAdeg, DEdeg, z, M200 and e_M200 [h^-1 Msun].
+CLID_14 = (53.586472, -1.1657616, 0.1380759, 5.4617218e14, 1.9225109e14)
+CLUSTER_TABLE = "J/ApJS/246/2/galwcls"
+
+
+def _recorded_cluster_table(recorded_votable):
+    from astroquery.vizier.core import _parse_vizier_votable
+
+    return _parse_vizier_votable(recorded_votable)[CLUSTER_TABLE]
+
+
 def test_galweight_recorded_response_is_parsed_and_cached(monkeypatch, recorded_votable):
     sent = _fake_vizier(monkeypatch, recorded_votable)
     ref = galweight.galweight_reference()
     assert "-out.max=unlimited" in sent[0] and "-out.all" in sent[0]  # all rows, all columns
     assert "J/ApJS/246/2" in sent[0]
-    # the member table is skipped; Coma's row has no mass in the recording and is dropped
-    assert list(ref["name"]) == ["GalWCat19 1001", "GalWCat19 1002", "GalWCat19 9001",
-                                 "GalWCat19 9002"]
-    a119 = ref[0]
-    assert a119["log10_m200c"] == pytest.approx(np.log10(4.07e14), abs=1e-6)  # float32 in VizieR
-    assert a119["log10_m200c_err_lo"] == pytest.approx(np.log10(4.07 / 3.04), abs=1e-6)
-    assert a119["log10_m200c_err_hi"] == pytest.approx(np.log10(5.10 / 4.07), abs=1e-6)
-    assert ref.meta["vizier_table"] == "J/ApJS/246/2/clusters"
+    assert len(ref) == 40 and ref.meta["vizier_table"] == CLUSTER_TABLE
+    assert list(ref["name"][:3]) == ["GalWCat19 0014", "GalWCat19 0055", "GalWCat19 0083"]
+    ra, dec, z, m200, e_m200 = CLID_14
+    row = ref[0]
+    assert (row["ra"].to_value(u.deg), row["dec"].to_value(u.deg), row["z"]) == (ra, dec, z)
+    assert row["log10_m200c"] == pytest.approx(14.737330, abs=1e-6)  # log10 5.4617218e14
+    assert row["log10_m200c_err_lo"] == pytest.approx(np.log10(m200 / (m200 - e_m200)))
+    assert row["log10_m200c_err_hi"] == pytest.approx(np.log10((m200 + e_m200) / m200))
+    assert ref.meta["galweight_mass_unit"] == "solMass; h convention: h^-1 Msun"
     # the second call reads the cache: no request
     assert galweight.cache_path().exists()
     again = galweight.galweight_reference()
@@ -280,13 +293,53 @@ def test_galweight_recorded_response_is_parsed_and_cached(monkeypatch, recorded_
     np.testing.assert_array_equal(again["log10_m200c"], ref["log10_m200c"])
 
 
+def test_galweight_recording_holds_the_sample_rows_exactly(shared_data, recorded_votable):
+    """Every line of the real GalWCat19 sample comes out with its position, redshift and
+    log10 M200 (the 39 columns in the CDS ReadMe order, shared/data/README.md)."""
+    lines = (shared_data / "real" / "literature" /
+             "GalWCat19_galwcls_z0.12plus_sample.dat").read_text().splitlines()
+    cells = [[c.strip() for c in line.split("|")] for line in lines]
+    assert len(cells) == 40 and {len(c) for c in cells} == {39}
+    ref = galweight.galweight_reference(_recorded_cluster_table(recorded_votable))
+    assert list(ref["name"]) == [f"GalWCat19 {int(c[0]):04d}" for c in cells]
+    for column, index in (("ra", 1), ("dec", 2), ("z", 3)):
+        np.testing.assert_array_equal(np.asarray(ref[column], float) if column == "z" else
+                                      ref[column].to_value(u.deg),
+                                      [float(c[index]) for c in cells])
+    np.testing.assert_allclose(ref["log10_m200c"], np.log10([float(c[18]) for c in cells]),
+                               rtol=0, atol=1e-12)
+    assert 13.9 < np.median(ref["log10_m200c"]) < 14.3  # z > 0.12: the more massive clusters
+
+
+def test_galweight_masses_in_another_unit_are_read_or_refused(recorded_votable):
+    table = _recorded_cluster_table(recorded_votable)
+    unitless = table.copy()
+    unitless["M200"].unit = None  # GalWCat19 tabulates plain h^-1 Msun
+    with pytest.warns(UserWarning, match="no unit; assuming 1.0 solMass"):
+        ref = galweight.galweight_reference(unitless)
+    assert ref["log10_m200c"][0] == pytest.approx(14.737330, abs=1e-6)
+    misread = table.copy()
+    misread["M200"].unit = "10+14solMass"  # values ~1e14 read as units of 1e14 Msun
+    with pytest.raises(ServiceError, match="median log10 M200 of 28.08, not a cluster mass"):
+        galweight.galweight_reference(misread)
+
+
+def test_galweight_masked_masses_are_dropped_and_positions_may_be_raj2000(recorded_votable):
+    table = _recorded_cluster_table(recorded_votable)
+    table.rename_columns(["RAdeg", "DEdeg"], ["RAJ2000", "DEJ2000"])  # VizieR's other spelling
+    table["M200"] = np.ma.masked_array(table["M200"], mask=np.arange(len(table)) == 0)
+    ref = galweight.galweight_reference(table)
+    assert len(ref) == 39 and ref["name"][0] == "GalWCat19 0055"
+    assert ref["ra"][0].to_value(u.deg) == 15.240938
+
+
 def test_galweight_without_a_cluster_table_names_what_it_found(recorded_votable):
     from astroquery.utils import TableList
-    from astroquery.vizier.core import _parse_vizier_votable
 
-    members = _parse_vizier_votable(recorded_votable)["J/ApJS/246/2/members"]
-    tables = TableList({"J/ApJS/246/2/members": members})
-    with pytest.raises(ServiceError, match="J/ApJS/246/2/members: GalWCat19, RAJ2000"):
+    table = _recorded_cluster_table(recorded_votable)
+    table.remove_columns([n for n in table.colnames if n.startswith(("M", "e_M"))])
+    tables = TableList({"J/ApJS/246/2/other": table})
+    with pytest.raises(ServiceError, match="J/ApJS/246/2/other: ClID, RAdeg, DEdeg, z"):
         galweight.select_cluster_table(tables)
 
 
@@ -297,7 +350,7 @@ def test_galweight_corrupted_cache_is_refetched_with_a_warning(monkeypatch, reco
     path.write_text("# %ECSV 1.0\n# ---\n# truncated by a crash")
     with pytest.warns(CacheWarning, match="damaged"):
         table = galweight.fetch_galweight_table()
-    assert len(sent) == 1 and len(table) == 5
+    assert len(sent) == 1 and len(table) == 40
     assert galweight.fetch_galweight_table().colnames == table.colnames  # repaired
 
 
@@ -321,14 +374,16 @@ def test_compare_cli_against_galweight_writes_table_and_plot(monkeypatch, record
                                                              tmp_path, capsys):
     _fake_vizier(monkeypatch, recorded_votable)
     results = tmp_path / "results.ecsv"
-    results_table(["A119", "A2670", "far"], [14.067, 358.557, 60.0], [-1.255, -10.419, 5.0],
-                  [0.0440, 0.0765, 0.05], [14.70, 14.60, 14.0], [14.60, 14.48, 13.9],
+    # near GalWCat19 0014 and 0055 of the recording (about 0.1 arcmin and 60 km/s off), and
+    # one cluster far from every row
+    results_table(["cl14", "cl55", "far"], [53.588, 15.239, 60.0], [-1.167, -9.973, 5.0],
+                  [0.1383, 0.1492, 0.05], [14.70, 14.60, 14.0], [14.60, 14.48, 13.9],
                   [14.82, 14.70, 14.1]).write(results)
     out, png = tmp_path / "cmp.ecsv", tmp_path / "cmp.png"
     assert main(["compare", str(results), "--against", "galweight", "-o", str(out),
                  "--plot", str(png)]) == 0
     written = QTable.read(out)
-    assert list(written["ref_name"]) == ["GalWCat19 1001", "GalWCat19 1002"]
+    assert list(written["ref_name"]) == ["GalWCat19 0014", "GalWCat19 0055"]
     assert written.meta["summary"]["n_pairs"] == 2
     # separations are comoving h^-1 Mpc: no astropy Mpc unit that would drop the h^-1
     assert written["separation"].unit is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import warnings
 from pathlib import Path
@@ -268,6 +269,21 @@ def test_services_down_give_a_clear_error():
     with pytest.raises(ServiceError, match="could not be reached after 4 tries.*local"):
         with_retries(down, "NED", sleep=waits.append)
     assert waits == [2.0, 4.0, 8.0]
+
+
+def test_an_unreachable_network_is_not_retried():
+    calls = []
+
+    def offline():  # what requests raises on a machine with no route to the internet
+        calls.append(1)
+        try:
+            raise OSError(errno.ENETUNREACH, "Network is unreachable")
+        except OSError as exc:
+            raise requests.ConnectionError("Max retries exceeded") from exc
+
+    with pytest.raises(ServiceError, match="after 1 try; the network or its name server"):
+        with_retries(offline, "SDSS SkyServer", sleep=lambda s: pytest.fail("it waited"))
+    assert calls == [1]
 
 
 def test_the_advice_in_service_errors_can_be_replaced():

@@ -26,7 +26,7 @@ from surveymass.catalog import read_catalog
 from surveymass.cli import main
 from surveymass.cosmology import C_KMS, transverse_comoving_distance
 from surveymass.inference.infer import ClusterField, infer_fields
-from surveymass.models.bundle import CARD, load_bundle
+from surveymass.models.bundle import CARD, load_bundle, write_card
 from surveymass.models.datasets import load_split
 from surveymass.models.predict import predict
 from surveymass.paths import CATALOGS
@@ -61,7 +61,7 @@ def sdss_toy(toy, tmp_path_factory):
     shutil.copytree(toy[1], folder)
     card = json.loads((folder / CARD).read_text())
     card["survey"]["footprint"] = "sdss_legacy_footprint.fits"
-    (folder / CARD).write_text(json.dumps(card))
+    write_card(folder, card)
     return folder
 
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
+import socket
+from pathlib import Path
+
 import numpy as np
 import pytest
 from astropy.table import Table
 
 from surveymass.errors import InputError, ServiceError
 from surveymass.registry import (
+    REGISTRY_PATH,
     Cluster,
     cluster_from_coordinates,
     cluster_from_options,
     lookup,
+    registry_aliases,
     registry_clusters,
     resolve_cluster,
 )
@@ -80,6 +86,51 @@ def test_literature_systems_are_all_resolvable(shared_data):
                         cluster.dec - float(dec)) * 60 < 5, name
 
 
+def _registry_builder():
+    """scripts/build_clusters.py as a module."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / "build_clusters.py"
+    spec = importlib.util.spec_from_file_location("build_clusters", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.filterwarnings("ignore::astropy.units.UnitsWarning")  # VizieR's '[km/s]'
+def test_shipped_registry_is_the_build_of_the_source_tables(shared_data, tmp_path):
+    _registry_builder().build(shared_data).write(tmp_path / "built.ecsv", format="ascii.ecsv")
+    assert (tmp_path / "built.ecsv").read_bytes() == REGISTRY_PATH.read_bytes()
+
+
+@pytest.mark.filterwarnings("ignore::astropy.units.UnitsWarning")
+def test_names_the_source_table_holds_damaged_are_whole_in_the_registry(shared_data):
+    """Mahdavi & Geller's table holds 'Centauruscluste' (cut) and 'HYDRACLUSTER'; the
+    registry carries the whole names, the Abell numbers of the rows' Com column, and the
+    rows' positions."""
+    fixes = _registry_builder().SOURCE_NAME_FIXES
+    lit = Table.read(shared_data / "real" / "literature" /
+                     "Mahdavi2001_systems_J_ApJ_554_L129.fits")
+    rows = {str(n).strip(): row for n, row in zip(lit["Name"], lit, strict=True)}
+    assert set(fixes) <= set(rows)  # every fix repairs a name the source really holds
+    for damaged, (name, aliases) in fixes.items():
+        row = rows[damaged]
+        assert f"A{str(row['Com']).strip()[1:]}" in aliases  # e.g. Com 'A3526'
+        for label in [name, *aliases]:
+            cluster = resolve_cluster(label, online=False)
+            assert (cluster.name, cluster.ra, cluster.dec) == (
+                name, round(float(row["RAJ2000"]), 5), round(float(row["DEJ2000"]), 5))
+        assert lookup(damaged) in (None, lookup(name))  # 'HYDRACLUSTER' spells 'Hydra cluster'
+    assert "Centauruscluste" not in {c.name for c in registry_clusters()}
+    assert resolve_cluster("Centaurus", online=False).z == 0.011
+
+
+def test_every_registry_name_and_alias_resolves_to_its_own_entry():
+    table = Table.read(REGISTRY_PATH, format="ascii.ecsv")
+    for row, aliases in zip(table, registry_aliases(table), strict=True):
+        for label in [row["name"], *aliases]:
+            assert lookup(label).name == row["name"], label
+    assert lookup("--") is None  # not the text of an empty (masked) alias field
+
+
 def test_registry_entries_are_valid_and_unique():
     clusters = registry_clusters()
     assert len(clusters) > 300
@@ -111,16 +162,35 @@ def test_ned_failure_becomes_a_clear_error(monkeypatch):
     import requests
     from astroquery.ipac.ned import Ned
 
-    def unreachable(name):
-        raise requests.ConnectionError("Failed to resolve 'ned.ipac.caltech.edu'")
+    def dropped(name):
+        raise requests.ConnectionError("('Connection aborted.', RemoteDisconnected())")
 
     waits = []
-    monkeypatch.setattr(Ned, "query_object", unreachable)
+    monkeypatch.setattr(Ned, "query_object", dropped)
     monkeypatch.setattr("time.sleep", waits.append)
     with pytest.raises(ServiceError, match="NED could not be reached after 4 tries.*"
                        "Did you mean 'Coma'.*--ra"):
         resolve_cluster("Comma")
     assert waits == [2.0, 4.0, 8.0]  # retried with backoff (surveymass.fetch.network)
+
+
+def test_unknown_name_offline_fails_at_the_first_try(monkeypatch):
+    """Offline (no name server), NED's real client fails in the DNS lookup: one try, no
+    waits, instead of 4 tries and 14 s of backoff."""
+    from astroquery.ipac.ned import Ned
+
+    def no_dns(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    calls, waits = [], []
+    real_query = Ned.query_object
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    monkeypatch.setattr(Ned, "query_object", lambda name: calls.append(name) or real_query(name))
+    monkeypatch.setattr("time.sleep", waits.append)
+    with pytest.raises(ServiceError, match="after 1 try; the network or its name server is "
+                       "unreachable, so it was not retried.*Failed to resolve.*Did you mean"):
+        resolve_cluster("Centaurus cluster x")
+    assert calls == ["Centaurus cluster x"] and waits == []
 
 
 def test_a_name_ned_does_not_know_is_an_input_error(monkeypatch):

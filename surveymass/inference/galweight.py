@@ -2,10 +2,11 @@
 
 GalWCat19 lists ~1800 SDSS-DR13 clusters at 0.01 < z < 0.2 with dynamical masses from the
 virial theorem with a surface-pressure correction, at several overdensities including
-M200 (200 x critical). Abdullah et al. (2020) give masses in h^-1 Msun (their follow-up,
-Abdullah, Klypin & Wilson 2020, ApJ 901, 90, selects "M >= 0.8 x 10^14 h^-1 Msun");
-VizieR units cannot carry h, so the h^-1 convention is applied here
-(:data:`GALWEIGHT_MASS_H`) and recorded in the output metadata.
+M200 (200 x critical). The table (VizieR ``galwcls``) gives masses in h^-1 Msun as plain
+numbers (~1e14; radii in h^-1 Mpc); VizieR units cannot carry h, so the h^-1 convention is
+applied here (:data:`GALWEIGHT_MASS_H`) and recorded in the output metadata. Masses whose
+median, once converted, is not a cluster mass (:data:`PLAUSIBLE_LOG10_M200`) are refused:
+the unit was misread.
 
 The VizieR catalogue (J/ApJS/246/2) holds a cluster table and a member-galaxy table; the
 cluster table is recognised by its content (positions and an M200 column), not by a
@@ -28,16 +29,18 @@ from astropy.table import QTable, Table
 from surveymass.errors import ServiceError
 from surveymass.fetch.cache import cache_path as _query_cache_path
 from surveymass.fetch.cache import load_cached, store_cached
-from surveymass.fetch.network import with_retries
+from surveymass.fetch.network import TRIES, with_retries
 
 VIZIER_CATALOG = "J/ApJS/246/2"
 REFERENCE = "Abdullah et al. 2020, ApJS 246, 2 (GalWCat19)"
 #: h convention of GalWCat19 masses: 1.0 means h^-1 Msun (see the module doc).
 GALWEIGHT_MASS_H = 1.0
-#: Unit assumed when a VizieR mass column carries none (GalWCat19 tabulates 1e14 h^-1 Msun).
-DEFAULT_MASS_UNIT = 1e14 * u.Msun
+#: Unit assumed when a VizieR mass column carries none (GalWCat19 tabulates h^-1 Msun, ~1e14).
+DEFAULT_MASS_UNIT = 1.0 * u.Msun
+#: Range [log10 h^-1 Msun] the median GalWCat19 M200 must fall in once its unit is applied.
+PLAUSIBLE_LOG10_M200 = (13.0, 15.5)
 
-_ID_NAMES = ("GalWCat19", "GalWCat", "ID", "Seq", "Name", "Cl")
+_ID_NAMES = ("ClID", "GalWCat19", "GalWCat", "ID", "Seq", "Name", "Cl")
 _M200 = re.compile(r"^(log)?_?M_?200c?$", re.IGNORECASE)
 
 
@@ -51,14 +54,15 @@ def cache_path() -> Path:
     return _query_cache_path(CACHE_KEY)
 
 
-def fetch_galweight_table(refresh: bool = False, retries: int = 3,
+def fetch_galweight_table(refresh: bool = False, retries: int = TRIES,
                           backoff_s: float = 2.0) -> Table:
     """The raw GalWCat19 cluster table as VizieR serves it, from the cache when present.
 
     A cache file that cannot be read, or holds no cluster table, is fetched again with a
     warning. Transient failures are retried ``retries`` times in all, waiting
     ``backoff_s``, then twice as long each time (:func:`~surveymass.fetch.network.
-    with_retries`); then, or at once for an error answer, :class:`ServiceError`.
+    with_retries`); then, or at once for an error answer or an unreachable network,
+    :class:`ServiceError`.
     """
     cached = None if refresh else load_cached(CACHE_KEY)
     if cached is not None:
@@ -145,16 +149,16 @@ def _mass_unit_scale(column) -> float:
 def galweight_reference(raw: Table | None = None, **fetch_kwargs) -> QTable:
     """GalWCat19 as a reference table for :mod:`surveymass.inference.compare`.
 
-    Columns: name, ra, dec [deg], z, log10_m200c and its errors (dex, from the linear
-    M200 errors), sigma_v [km/s] and n_members where GalWCat19 gives them, reference,
+    Columns: name ("GalWCat19 0014", NED's form of the identifier), ra, dec [deg], z,
+    log10_m200c [h^-1 Msun] and its errors (dex, from the linear M200 errors), reference,
     flags. ``raw`` defaults to :func:`fetch_galweight_table` (``fetch_kwargs`` go there).
     """
     raw = fetch_galweight_table(**fetch_kwargs) if raw is None else raw
     cols = _cluster_columns(raw)
     ra, dec = _positions_deg(raw[cols["ra"]], raw[cols["dec"]])
     log_m, err_lo, err_hi = _log_masses(raw, cols)
-    names = (np.char.add("GalWCat19 ", np.asarray(raw[cols["id"]]).astype(str))
-             if cols["id"] else np.char.add("GalWCat19 row ", np.arange(len(raw)).astype(str)))
+    names = (_names(raw[cols["id"]]) if cols["id"]
+             else np.char.add("GalWCat19 row ", np.arange(len(raw)).astype(str)))
     out = QTable()
     out["name"] = names
     out["ra"], out["dec"] = ra * u.deg, dec * u.deg
@@ -167,6 +171,14 @@ def galweight_reference(raw: Table | None = None, **fetch_kwargs) -> QTable:
     out.meta["vizier_table"] = raw.meta.get("vizier_table", "")
     out.meta["queried_utc"] = raw.meta.get("queried_utc", "")
     return out[np.isfinite(log_m)]
+
+
+def _names(ids) -> np.ndarray:
+    """'GalWCat19 NNNN': integer identifiers zero-padded to four digits, as NED writes them."""
+    values = np.asarray(ids)
+    text = (np.char.zfill(values.astype(str), 4) if values.dtype.kind in "iu"
+            else values.astype(str))
+    return np.char.add("GalWCat19 ", text)
 
 
 def _positions_deg(ra_col, dec_col) -> tuple[np.ndarray, np.ndarray]:
@@ -184,13 +196,28 @@ def _log_masses(raw: Table, cols: dict) -> tuple[np.ndarray, np.ndarray, np.ndar
     lo = _error(raw, cols["err_lo"])
     hi = _error(raw, cols["err_hi"])
     if column.name.lower().startswith("log") or isinstance(column.unit, u.LogUnit):
-        return value, lo, hi
-    scale = _mass_unit_scale(column) * GALWEIGHT_MASS_H
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_m = np.log10(value * scale)
-        lower = np.where(value - lo > 0, np.log10(value / (value - lo)), np.nan)
-        upper = np.log10((value + hi) / value)
+        log_m, lower, upper = value, lo, hi
+    else:
+        scale = _mass_unit_scale(column) * GALWEIGHT_MASS_H
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_m = np.log10(value * scale)
+            lower = np.where(value - lo > 0, np.log10(value / (value - lo)), np.nan)
+            upper = np.log10((value + hi) / value)
+    _check_plausible(log_m, column)
     return log_m, lower, upper
+
+
+def _check_plausible(log_m: np.ndarray, column) -> None:
+    """ServiceError when the median mass is not a cluster mass (a misread unit)."""
+    finite = log_m[np.isfinite(log_m)]
+    if finite.size == 0:
+        return
+    median = float(np.median(finite))
+    low, high = PLAUSIBLE_LOG10_M200
+    if not low <= median <= high:
+        raise ServiceError(f"GalWCat19 mass column {column.name} with unit {column.unit} gives "
+                           f"a median log10 M200 of {median:.2f}, not a cluster mass ({low} to "
+                           f"{high}); the VizieR units changed, please report it")
 
 
 def _error(raw: Table, name: str | None) -> np.ndarray:

@@ -7,7 +7,10 @@ The weights file holds only tensors (a flat ``{"posterior.<name>": tensor,
 describes everything needed to rebuild and use the networks (survey, aperture, cosmology,
 setup, feature list and normalisation, M–sigma fit, architecture) plus what the bundle
 was trained on, how, and how well it does. Loading checks that the card, the weights
-(SHA-256, tensor names and shapes) and the code's feature list agree.
+(SHA-256, tensor names and shapes) and the code's feature list agree, and that the card
+itself is as it was saved: its ``integrity`` entry holds the SHA-256 of the canonical JSON
+of everything else in the card, and one digest per entry (two levels deep, e.g.
+``msigma.slope``) so that a refused card can say which entries changed.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ FORMAT = "surveymass-bundle"
 VERSION = 1
 CARD = "model_card.json"
 WEIGHTS = "weights.pt"
+INTEGRITY = "integrity"
 #: The bundle ``surveymass infer`` uses when none is named.
 DEFAULT_BUNDLE = "sdss_legacy"
 SETUPS = ("idealised", "cylindrical")
@@ -126,6 +130,66 @@ def bundle_names() -> dict[str, list[str]]:
     return {"shipped": names(TRAINED_MODELS), "user": names(user_models())}
 
 
+def _digest(value) -> str:
+    """SHA-256 of the canonical JSON of ``value`` (sorted keys, no whitespace)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _entry_digests(card: dict) -> dict[str, str]:
+    """One digest per card entry, two levels deep (``msigma.slope``, ``training.manifest``)."""
+    digests = {}
+    for key, value in card.items():
+        if isinstance(value, dict) and value:
+            digests.update({f"{key}.{sub}": _digest(v) for sub, v in value.items()})
+        else:
+            digests[key] = _digest(value)
+    return digests
+
+
+def card_integrity(card: dict) -> dict:
+    """The ``integrity`` entry of ``card``: the checksum of everything else in it."""
+    content = {k: v for k, v in card.items() if k != INTEGRITY}
+    return {"algorithm": "sha256 of canonical JSON (sorted keys, no whitespace)",
+            "sha256": _digest(content), "entries": _entry_digests(content)}
+
+
+def write_card(folder: str | Path, card: dict) -> Path:
+    """Write ``card`` to ``folder/model_card.json`` (atomic) with its integrity checksum.
+
+    Also the way to re-seal a card edited on purpose, or one saved before cards carried a
+    checksum: ``write_card(folder, json.loads((folder / CARD).read_text()))``.
+    """
+    path = Path(folder) / CARD
+    sealed = {**{k: v for k, v in card.items() if k != INTEGRITY},
+              INTEGRITY: card_integrity(card)}
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(sealed, indent=1))
+    return path
+
+
+def _check_integrity(path: Path, card: dict) -> None:
+    """Refuse a card whose content differs from what its checksum covers, naming the entries."""
+    record = card.get(INTEGRITY)
+    if not isinstance(record, dict) or "sha256" not in record:
+        raise InputError(f"{path} has no integrity checksum (entry {INTEGRITY!r}): it was not "
+                         "written by save_bundle of this version of surveymass; retrain the "
+                         "bundle, or see docs/models.md to re-seal a card you trust")
+    current = card_integrity(card)
+    if current["sha256"] == record["sha256"]:
+        return
+    saved, now = record.get("entries"), current["entries"]
+    saved = saved if isinstance(saved, dict) else {}
+    changed = sorted(k for k in set(saved) & set(now) if saved[k] != now[k])
+    added, removed = sorted(set(now) - set(saved)), sorted(set(saved) - set(now))
+    what = "; ".join(f"{label} {names}" for label, names in
+                     (("changed", changed), ("added", added), ("removed", removed)) if names)
+    raise InputError(f"{path} was edited after the bundle was saved ("
+                     f"{what or 'its integrity record itself was changed'}): the card no "
+                     "longer matches the checksum the networks were saved with; restore the "
+                     "card as saved or retrain the bundle")
+
+
 def save_bundle(bundle: Bundle, folder: str | Path) -> Path:
     """Write ``bundle`` to ``folder`` (weights first, card last; both atomic)."""
     folder = Path(folder)
@@ -136,8 +200,7 @@ def save_bundle(bundle: Bundle, folder: str | Path) -> Path:
     card["weights"] = {"file": WEIGHTS, "sha256": _sha256(folder / WEIGHTS),
                        "tensors": {k: list(v.shape) for k, v in tensors.items()}}
     card["provenance"] = provenance(bundle=bundle.name)
-    with atomic_path(folder / CARD) as tmp:
-        tmp.write_text(json.dumps(card, indent=1))
+    write_card(folder, card)
     return folder
 
 
@@ -156,6 +219,7 @@ def _read_card(folder: Path) -> dict:
         raise InputError(f"{path}: not a {FORMAT} version {VERSION} card (format "
                          f"{card.get('format')!r}, version {card.get('version')!r}); "
                          "retrain the bundle with this version of surveymass")
+    _check_integrity(path, card)
     missing = [k for k in ("setup", "survey", "aperture", "cosmology", "features", "msigma",
                            "architecture", "weights") if k not in card]
     if missing:
@@ -222,7 +286,7 @@ def load_bundle(name_or_path: str | Path = DEFAULT_BUNDLE, device: str | torch.d
         classifier.eval()
     posterior.eval()
     known = {"format", "version", "name", "setup", "survey", "aperture", "cosmology",
-             "features", "msigma", "architecture"}
+             "features", "msigma", "architecture", INTEGRITY}
     bundle = Bundle(name=card.get("name", folder.name), setup=card["setup"],
                     survey=SurveyConfig.from_dict(card["survey"], source=str(folder / CARD)),
                     aperture=aperture, cosmology=cosmology_from_dict(card["cosmology"]),

@@ -1,69 +1,103 @@
-"""Write vizier_galwcat19.xml: a reconstruction of VizieR's VOTable answer for J/ApJS/246/2.
+"""Write vizier_galwcat19.xml: real GalWCat19 rows in the VOTable form of a VizieR answer.
 
-Run from the repository root: ``python tests/data/recorded/build_vizier_galwcat19.py``.
-See README.md beside this file for what is real and what is format-only.
+Run from the repository root:
+``python tests/data/recorded/build_vizier_galwcat19.py [SAMPLE]``, where SAMPLE defaults to
+``../shared/data/real/literature/GalWCat19_galwcls_z0.12plus_sample.dat`` (40 exact lines of
+the VizieR table J/ApJS/246/2 ``galwcls``, '|'-separated, no header; see shared/data/README.md).
+Each cell is the line's text, stripped; nothing is recomputed or rounded. See README.md beside
+this file for what is recorded and what follows VizieR's conventions.
 """
 
+import sys
 from pathlib import Path
+from xml.sax.saxutils import escape
+
+HERE = Path(__file__).resolve().parent
+SAMPLE = (HERE.parents[3] / "shared" / "data" / "real" / "literature"
+          / "GalWCat19_galwcls_z0.12plus_sample.dat")
+
+#: The overdensities of the table's four blocks (x critical density).
+DELTAS = ("500", "200", "100", "5.5")
+
+
+def _block(delta: str) -> list[tuple[str, str, str, str, str]]:
+    """The seven columns of one overdensity block (r, N, sig, e_sig, E_sig, M, e_M)."""
+    return [
+        (f"r{delta}", "double", "Mpc", "phys.size.radius",
+         f"Radius enclosing {delta} times the critical density (h-1 Mpc)"),
+        (f"N{delta}", "short", "", "meta.number", f"Number of members within r{delta}"),
+        (f"sig{delta}", "double", "km/s", "phys.veloc.dispersion",
+         f"Velocity dispersion of the members within r{delta}"),
+        (f"e_sig{delta}", "double", "km/s", "stat.error", f"Lower error of sig{delta}"),
+        (f"E_sig{delta}", "double", "km/s", "stat.error", f"Upper error of sig{delta}"),
+        (f"M{delta}", "double", "solMass", "phys.mass", f"Mass within r{delta} (h-1 Msun)"),
+        (f"e_M{delta}", "double", "solMass", "stat.error", f"Error of M{delta} (h-1 Msun)"),
+    ]
+
+
+#: (label, VOTable datatype, unit, UCD, description) of the 39 columns, in the order of
+#: the CDS ReadMe (shared/data/README.md). Units are CDS strings; VizieR units cannot carry
+#: h, so the h^-1 of radii and masses is in the descriptions.
+COLUMNS = [
+    ("ClID", "short", "", "meta.id;meta.main", "GalWCat19 cluster identifier (by descending M200)"),
+    ("RAdeg", "double", "deg", "pos.eq.ra;meta.main", "Right ascension (J2000)"),
+    ("DEdeg", "double", "deg", "pos.eq.dec;meta.main", "Declination (J2000)"),
+    ("z", "double", "", "src.redshift", "Cluster redshift"),
+    ("RV", "double", "km/s", "spect.dopplerVeloc", "Recession velocity"),
+    ("CoDist", "double", "Mpc", "pos.distance", "Comoving distance (h-1 Mpc)"),
+    *(column for delta in DELTAS for column in _block(delta)),
+    ("Rs", "double", "Mpc", "phys.size.radius", "NFW scale radius (h-1 Mpc)"),
+    ("e_Rs", "double", "Mpc", "stat.error", "Error of Rs"),
+    ("Ms", "double", "solMass", "phys.mass", "Mass within Rs (h-1 Msun)"),
+    ("e_Ms", "double", "solMass", "stat.error", "Error of Ms"),
+    ("conc", "double", "", "phys.size;arith.ratio", "NFW concentration"),
+]
 
 HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 <VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">
- <DESCRIPTION>VizieR Astronomical Server vizier.cds.unistra.fr (reconstruction for tests)</DESCRIPTION>
+ <DESCRIPTION>VizieR Astronomical Server vizier.cds.unistra.fr</DESCRIPTION>
+ <!-- real GalWCat19 rows in VizieR's form: see README.md -->
  <COOSYS ID="J2000" system="eq_FK5" equinox="J2000"/>
  <RESOURCE ID="yCat_22460002" name="J/ApJS/246/2">
-  <DESCRIPTION>GalWeight cluster catalog GalWCat19 from SDSS-DR13 (Abdullah+, 2020)</DESCRIPTION>
+  <DESCRIPTION>GalWeight cluster catalogue GalWCat19 from SDSS-DR13 (Abdullah+, 2020)</DESCRIPTION>
+  <TABLE ID="J_ApJS_246_2_galwcls" name="J/ApJS/246/2/galwcls">
+   <DESCRIPTION>GalWCat19 clusters ({n} of the 1800 rows)</DESCRIPTION>
 """
 
-CLUSTER_FIELDS = """  <TABLE ID="J_ApJS_246_2_clusters" name="J/ApJS/246/2/clusters">
-   <DESCRIPTION>GalWCat19 cluster catalog</DESCRIPTION>
-   <FIELD name="GalWCat19" ucd="meta.id;meta.main" datatype="short" width="4"><DESCRIPTION>Cluster identifier</DESCRIPTION></FIELD>
-   <FIELD name="RAJ2000" ucd="pos.eq.ra;meta.main" ref="J2000" datatype="double" width="9" precision="5" unit="deg"><DESCRIPTION>Right ascension (J2000)</DESCRIPTION></FIELD>
-   <FIELD name="DEJ2000" ucd="pos.eq.dec;meta.main" ref="J2000" datatype="double" width="9" precision="5" unit="deg"><DESCRIPTION>Declination (J2000)</DESCRIPTION></FIELD>
-   <FIELD name="z" ucd="src.redshift" datatype="float" width="6" precision="4"><DESCRIPTION>Cluster redshift</DESCRIPTION></FIELD>
-   <FIELD name="N200" ucd="meta.number" datatype="short" width="4"><DESCRIPTION>Number of members within R200</DESCRIPTION></FIELD>
-   <FIELD name="sigma200" ucd="phys.veloc.dispersion" datatype="short" width="4" unit="km/s"><DESCRIPTION>Velocity dispersion within R200</DESCRIPTION></FIELD>
-   <FIELD name="R200" ucd="phys.size.radius" datatype="float" width="5" precision="2" unit="Mpc"><DESCRIPTION>Radius with mean density 200 times critical (h-1 Mpc)</DESCRIPTION></FIELD>
-   <FIELD name="M200" ucd="phys.mass" datatype="float" width="6" precision="2" unit="10+14solMass"><DESCRIPTION>Mass within R200 (h-1 Msun)</DESCRIPTION></FIELD>
-   <FIELD name="e_M200" ucd="stat.error;phys.mass" datatype="float" width="5" precision="2" unit="10+14solMass"><DESCRIPTION>Uncertainty in M200</DESCRIPTION></FIELD>
-   <DATA><TABLEDATA>
-"""
-
-# GalWCat19, RA, Dec, z, N200, sigma200, R200, M200, e_M200; see README.md for each row.
-CLUSTER_ROWS = [
-    ("3", "194.95000", "27.98000", "0.0231", "", "", "", "", ""),
-    ("1001", "14.08917", "-1.26306", "0.0442", "", "", "", "4.07", "1.03"),
-    ("1002", "358.54208", "-10.40500", "0.0762", "", "", "", "5.25", "1.21"),
-    ("9001", "150.00000", "2.20000", "0.1000", "25", "600", "1.00", "2.00", "0.40"),
-    ("9002", "230.00000", "30.00000", "0.0500", "40", "700", "1.10", "3.00", "0.50"),
-]
-
-MEMBER_TABLE = """  <TABLE ID="J_ApJS_246_2_members" name="J/ApJS/246/2/members">
-   <DESCRIPTION>GalWCat19 member galaxies</DESCRIPTION>
-   <FIELD name="GalWCat19" ucd="meta.id.parent" datatype="short" width="4"><DESCRIPTION>Cluster identifier</DESCRIPTION></FIELD>
-   <FIELD name="RAJ2000" ucd="pos.eq.ra;meta.main" ref="J2000" datatype="double" width="9" precision="5" unit="deg"/>
-   <FIELD name="DEJ2000" ucd="pos.eq.dec;meta.main" ref="J2000" datatype="double" width="9" precision="5" unit="deg"/>
-   <FIELD name="z" ucd="src.redshift" datatype="float" width="7" precision="5"/>
-   <DATA><TABLEDATA>
-<TR><TD>9001</TD><TD>150.01000</TD><TD>2.21000</TD><TD>0.10010</TD></TR>
-<TR><TD>9001</TD><TD>149.99000</TD><TD>2.19000</TD><TD>0.09950</TD></TR>
-<TR><TD>9002</TD><TD>230.02000</TD><TD>30.01000</TD><TD>0.05030</TD></TR>
-   </TABLEDATA></DATA>
+FOOTER = """   </TABLEDATA></DATA>
   </TABLE>
-"""
-
-FOOTER = """ </RESOURCE>
+ </RESOURCE>
 </VOTABLE>
 """
 
 
-def votable() -> str:
-    rows = "".join("<TR>" + "".join(f"<TD>{v}</TD>" for v in row) + "</TR>\n"
-                   for row in CLUSTER_ROWS)
-    clusters = CLUSTER_FIELDS + rows + "   </TABLEDATA></DATA>\n  </TABLE>\n"
-    return HEADER + clusters + MEMBER_TABLE + FOOTER
+def _field(label: str, datatype: str, unit: str, ucd: str, description: str) -> str:
+    unit_attr = f' unit="{unit}"' if unit else ""
+    ref = ' ref="J2000"' if ucd.startswith("pos.eq.") else ""
+    return (f'   <FIELD name="{escape(label)}" ucd="{ucd}"{ref} datatype="{datatype}"'
+            f"{unit_attr}><DESCRIPTION>{escape(description)}</DESCRIPTION></FIELD>\n")
+
+
+def read_sample(path: Path) -> list[list[str]]:
+    """The cells of each line, stripped; every line must have the 39 columns."""
+    rows = [[cell.strip() for cell in line.split("|")]
+            for line in path.read_text().splitlines() if line.strip()]
+    bad = [i + 1 for i, row in enumerate(rows) if len(row) != len(COLUMNS)]
+    if bad:
+        raise SystemExit(f"{path}: lines {bad} do not have {len(COLUMNS)} '|'-separated cells")
+    return rows
+
+
+def votable(rows: list[list[str]]) -> str:
+    fields = "".join(_field(*column) for column in COLUMNS)
+    data = "".join("<TR>" + "".join(f"<TD>{escape(v)}</TD>" for v in row) + "</TR>\n"
+                   for row in rows)
+    return (HEADER.format(n=len(rows)) + fields + "   <DATA><TABLEDATA>\n" + data + FOOTER)
 
 
 if __name__ == "__main__":
-    out = Path(__file__).with_name("vizier_galwcat19.xml")
-    out.write_text(votable())
-    print(f"wrote {out}")
+    sample = Path(sys.argv[1]) if len(sys.argv) > 1 else SAMPLE
+    out = HERE / "vizier_galwcat19.xml"
+    rows = read_sample(sample)
+    out.write_text(votable(rows))
+    print(f"wrote {out} ({len(rows)} rows from {sample})")
