@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from surveymass.cosmology import DEFAULT_NS, DEFAULT_SIGMA8
 from surveymass.errors import InputError
 
+#: The provenance "generator" of universes built from a :class:`SyntheticConfig`.
+GENERATOR = "surveymass.universe.synthetic"
+
 
 @dataclass(frozen=True)
 class SyntheticConfig:
