@@ -189,3 +189,31 @@ def galaxy_halo_config(config: SyntheticConfig, values: dict[str, float]) -> Syn
         satellite_velocity_bias=values["velocity_bias"],
         satellite_anisotropy=values["anisotropy"],
     )
+
+
+def load_prior(spec: str, fixed: list[str] | None = None) -> GalaxyHaloPrior | None:
+    """The prior named by ``spec`` ("default", "none" or a TOML file of ranges), with every
+    parameter fixed when ``fixed`` holds ``name=value`` or ``name=pNN`` (NN-th percentile)
+    items (:meth:`GalaxyHaloPrior.fixed`; unnamed parameters at their range's centre)."""
+    if spec == "none":
+        if fixed:
+            raise InputError("fixed galaxy-halo values need a prior to lie in: use "
+                             "--galaxy-halo default (or a prior file) with them")
+        return None
+    prior = GalaxyHaloPrior() if spec == "default" else GalaxyHaloPrior.from_toml(spec)
+    if not fixed:
+        return prior
+    values = {}
+    for item in fixed:
+        name, sep, text = item.partition("=")
+        name, text = name.strip(), text.strip()
+        try:
+            value = (prior.percentile(name, float(text[1:])) if text.startswith("p")
+                     else float(text))
+        except ValueError:
+            value = None
+        if not sep or value is None:
+            raise InputError(f"fixed galaxy-halo value {item!r} must read name=VALUE or "
+                             "name=pNN (the NN-th percentile of the prior)")
+        values[name] = value
+    return prior.fixed(values)
