@@ -125,7 +125,7 @@ def test_anisotropic_jeans_table_is_the_isotropic_closed_form_at_beta_zero():
 @pytest.mark.parametrize("q, beta", [(0.6, 0.3), (1.3, 0.5), (1.0, -0.4)])
 def test_anisotropic_jeans_table_matches_a_direct_jeans_integral(q, beta):
     """sigma_r^2 = 1 / (nu r^(2 beta)) int_r^inf nu(u) G M(u) u^(2 beta - 2) du (Lokas &
-    Mamon 2001, eq. 8), integrated here by quadrature in y = r / r_s."""
+    Mamon 2001), integrated here by quadrature in y = r / r_s."""
     log_y, table = anisotropic_jeans_table(q, beta)
 
     def nu(u):

@@ -82,7 +82,7 @@ class SyntheticConfig:
         concentration over the host's; satellite_outer_fraction of the satellites on the
         same profile extended to satellite_outer_extent R200c (a splashback-like outer
         population); satellite_anisotropy, a constant orbital anisotropy beta of the Jeans
-        solution (numerical, Lokas & Mamon 2001 eq. 8; closed form for beta = 0 with the
+        solution (numerical, Lokas & Mamon 2001; closed form for beta = 0 with the
         tracer at the host's concentration).
     Velocities
         small_scale_dispersion: 1-D dispersion [km/s] added to every halo for motions below

@@ -212,7 +212,7 @@ def anisotropic_jeans_table(concentration_ratio: float, beta: float
     """(log10 y, F(y)) with sigma_r^2 / V200c^2 = (c / m(c)) F(c r / R200c) for satellites
     of NFW concentration q c (q = ``concentration_ratio``) and constant anisotropy ``beta``
     in an NFW halo of concentration c: the Jeans solution (Lokas & Mamon 2001, MNRAS 321,
-    155, eq. 8 with beta constant), y = r / r_s of the dark matter, tracer nu(y) =
+    155, with beta constant), y = r / r_s of the dark matter, tracer nu(y) =
     1 / (q y (1 + q y)^2):
     F(y) = y^(-2 beta) / nu(y) int_y^inf nu(u) m(u) u^(2 beta - 2) du (trapezoid on a
     log grid from 1e-5 to 1e6)."""
