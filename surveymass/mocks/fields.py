@@ -343,8 +343,8 @@ class FieldMaker:
     def _window(self, centre: np.ndarray, n: np.ndarray,
                 d_cl: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """The galaxies in the window cone (columns galaxy_id, host_id, is_central,
-        vel [km/s, (n, 3)], mag_r, color_gr and host_log10_m200c) and their minimum-image displacements [h^-1 Mpc] from the halo
-        centre."""
+        vel [km/s, (n, 3)], mag_r, color_gr and host_log10_m200c) and their minimum-image
+        displacements [h^-1 Mpc] from the halo centre."""
         g = self._gather(centre, n, d_cl)
         box = self.universe.box_size
         delta = self._columns("", g) - centre
