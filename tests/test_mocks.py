@@ -126,9 +126,9 @@ def test_blueshifted_foreground_galaxies_are_left_out_of_a_nearby_field():
                          mu.cluster(2, 13.0, (100, 100, 55), n_sat=5, sigma=100.0,
                                     vel=(0.0, 0.0, -2500.0))], sat_mag=-19.0)
     m = maker(universe)
-    g, delta = m._window(np.array([100.0, 100.0, 100.0]), np.array([0, 0, 1.0]),
-                         float(m._table.comoving_distance(0.02)))
-    assert np.sum(universe.galaxies["host_id"][g] == 2) == 6  # inside the window
+    window, _ = m._window(np.array([100.0, 100.0, 100.0]), np.array([0, 0, 1.0]),
+                          float(m._table.comoving_distance(0.02)))
+    assert np.sum(window["host_id"] == 2) == 6  # inside the window
     field = m.make(0, np.array([0, 0, 1.0]), 0, z_cos=0.02)
     assert field.row["n_members"] > 90
     assert not np.any(field.galaxies["host_id"] == 2)

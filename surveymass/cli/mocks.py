@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -51,6 +51,14 @@ def mocks(
     footprint: bool = typer.Option(False, "--footprint/--no-footprint",
                                    help="Place clusters in, and cut galaxies to, the "
                                    "survey's footprint map."),
+    galaxy_halo: str = typer.Option(
+        "none", "--galaxy-halo", help="Galaxy-halo nuisance prior with which each field "
+        "repaints its cluster's satellites: 'default' (docs/synthetic_universe.md), 'none' "
+        "(the universe's galaxies as they are) or a TOML file of name = [low, high]."),
+    galaxy_halo_fixed: Optional[List[str]] = typer.Option(
+        None, "--galaxy-halo-fixed", help="Fix every nuisance (robustness sets): name=VALUE "
+        "or name=pNN (NN-th percentile of the prior); repeat for several; the others sit "
+        "at their range's centre."),
     workers: int = typer.Option(1, "--workers", help="Processes making fields (same result "
                                 "for any number)."),
     overwrite: bool = typer.Option(False, "--overwrite",
@@ -67,13 +75,15 @@ def mocks(
     from surveymass.mocks.trainingset import MANIFEST
     from surveymass.survey import load_survey
     from surveymass.universe.store import UniverseFile
+    from surveymass.universe.synthetic.nuisance import load_prior
 
     if (output / MANIFEST).exists() and not overwrite:
         raise InputError(f"{output} already holds a training set; choose another -o/--output "
                          "or pass --overwrite")
     survey_config = load_survey(survey)
     mock_config = MockConfig(setup=setup, aperture=Aperture(r_max, v_max, min_galaxies),
-                             fibre_collisions=fibres, footprint=footprint)
+                             fibre_collisions=fibres, footprint=footprint,
+                             galaxy_halo=load_prior(galaxy_halo, galaxy_halo_fixed))
     config = TrainingSetConfig(n_fields=n_fields, bins=MassBins(mass_min, mass_max, bin_width),
                                max_los=max_los, n_natural=n_natural, seed=seed)
     with UniverseFile(universe) as source:  # checks on the halos alone, before loading

@@ -29,6 +29,7 @@ from surveymass.mocks.lines_of_sight import (
 )
 from surveymass.mocks.trainingset import (
     GALAXY_COLUMNS,
+    NUISANCE_COLUMNS,
     assign_splits,
     summarize,
     write_training_set,
@@ -212,12 +213,16 @@ _ROW_DTYPES = {"halo_id": "i8", "los_index": "i8", "los_x": "f8", "los_y": "f8",
 
 
 def fields_to_tables(fields: list[MockField], split: str, first_id: int, survey: SurveyConfig,
-                     cosmology) -> tuple[Table, Table]:
-    """FIELDS and GALAXIES tables of one split (field ids from ``first_id``)."""
+                     cosmology, galaxy_halo: bool = False) -> tuple[Table, Table]:
+    """FIELDS and GALAXIES tables of one split (field ids from ``first_id``), with the
+    drawn nuisance values when the fields were made with a ``galaxy_halo`` prior."""
     ids = first_id + np.arange(len(fields))
     table = Table({"field_id": ids})
     for name, dtype in _ROW_DTYPES.items():
         table[name] = np.array([f.row[name] for f in fields], dtype=dtype)
+    if galaxy_halo:
+        for name in NUISANCE_COLUMNS:
+            table[name] = np.array([f.row[name] for f in fields], dtype="f8")
     counts = table["n_galaxies"]
     table["mag_lim_abs"] = (absolute_magnitude_limit(table["z_cl"], survey, cosmology)
                             if fields else np.zeros(0))
@@ -269,7 +274,8 @@ def make_training_set(universe: Universe, survey: SurveyConfig, out_dir: str | P
     by_split["test_natural"] = natural
     tables, first_id = {}, 0
     for name, items in by_split.items():
-        tables[name] = fields_to_tables(items, name, first_id, survey, universe.cosmology)
+        tables[name] = fields_to_tables(items, name, first_id, survey, universe.cosmology,
+                                        galaxy_halo=mock_config.galaxy_halo is not None)
         first_id += len(items)
     manifest = {
         "setup": mock_config.to_dict(),

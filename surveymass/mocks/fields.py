@@ -60,7 +60,15 @@ from surveymass.photometry import (
     k_correction_r,
 )
 from surveymass.survey import SurveyConfig
-from surveymass.universe.store import Universe
+from surveymass.universe.store import HALO_COLUMNS, Universe
+from surveymass.universe.synthetic.config import GENERATOR, SyntheticConfig
+from surveymass.universe.synthetic.galaxies import GalaxyModel, magnitude_map
+from surveymass.universe.synthetic.nuisance import (
+    COLUMN_PREFIX,
+    DEVIATE_COLUMN,
+    GalaxyHaloPrior,
+    galaxy_halo_config,
+)
 
 SETUPS = ("cylindrical", "idealised")
 
@@ -82,7 +90,9 @@ class MockConfig:
     aperture: the phase-space cut and minimum richness; velocity_margin_kms: window beyond
     ``aperture.v_max`` gathered so that peculiar velocities up to this can scatter galaxies
     into the aperture [km/s]; fibre_collisions, footprint: apply the survey's fibre
-    collisions and footprint completeness.
+    collisions and footprint completeness; galaxy_halo: the galaxy-halo nuisance prior
+    with which each field repaints its target halo's satellites (None: the universe's
+    galaxies as they are).
     """
 
     setup: str = "cylindrical"
@@ -90,18 +100,22 @@ class MockConfig:
     velocity_margin_kms: float = 2500.0
     fibre_collisions: bool = True
     footprint: bool = False
+    galaxy_halo: GalaxyHaloPrior | None = None
 
     def __post_init__(self) -> None:
         if self.setup not in SETUPS:
             raise InputError(f"unknown setup {self.setup!r}; choose one of {SETUPS}")
         if self.velocity_margin_kms < 0:
             raise InputError("velocity_margin_kms must be >= 0")
+        if self.galaxy_halo is not None and not isinstance(self.galaxy_halo, GalaxyHaloPrior):
+            raise InputError("galaxy_halo must be a GalaxyHaloPrior or None")
 
     def to_dict(self) -> dict:
         return {"setup": self.setup, "r_max": self.aperture.r_max,
                 "v_max": self.aperture.v_max, "min_galaxies": self.aperture.min_galaxies,
                 "velocity_margin_kms": self.velocity_margin_kms,
-                "fibre_collisions": self.fibre_collisions, "footprint": self.footprint}
+                "fibre_collisions": self.fibre_collisions, "footprint": self.footprint,
+                "galaxy_halo": self.galaxy_halo.to_dict() if self.galaxy_halo else None}
 
 
 @dataclass
@@ -170,6 +184,7 @@ class FieldMaker:
         self.d_max = float(self._table.comoving_distance(survey.z_max))
         self.cone_radius = config.aperture.r_max * (1 + _RADIUS_MARGIN)
         self._footprint = self._load_footprint() if config.footprint else None
+        self._repaint_base = self._repaint_config() if config.galaxy_halo else None
         self._prepare_catalogue()
         self._build_slices()
 
@@ -181,6 +196,21 @@ class FieldMaker:
         from surveymass.masks.footprint import load_footprint
 
         return load_footprint(self.survey.footprint_path)
+
+    def _repaint_config(self) -> tuple[SyntheticConfig, object]:
+        """The universe's synthetic config and magnitude map, which repainting reuses."""
+        if self.universe.provenance.get("generator") != GENERATOR:
+            raise InputError(
+                "a galaxy-halo prior repaints the target halo's satellites with the "
+                "universe's own galaxy model, which only synthetic universes (built by "
+                "'surveymass universe') store; this universe comes from "
+                f"{self.universe.config.get('source', 'elsewhere')!r}: make its mocks "
+                "without a galaxy-halo prior (--galaxy-halo none)")
+        from surveymass.cosmology import colossus_cosmology
+
+        config = SyntheticConfig.from_dict(self.universe.config)
+        colossus_cosmology(self.cosmology, config.sigma8, config.ns)
+        return config, magnitude_map(config)
 
     def _prepare_catalogue(self) -> None:
         gal, halos = self.universe.galaxies, self.universe.halos
@@ -287,47 +317,99 @@ class FieldMaker:
         v_halo = np.array([halos[k][halo_row] for k in ("vx", "vy", "vz")], float)
         z_cl = float(observed_redshift(self._table.redshift(d_cl), v_halo @ n))
 
-        g, delta = self._window(centre, n, d_cl)
-        sky = self._observe(g, delta, d_cl, box_axes, _sky_basis(ra_cl, dec_cl), rng)
+        window, delta = self._window(centre, n, d_cl)
+        nuisance = None
+        if self._repaint_base is not None:
+            window, delta, nuisance = self._repaint(
+                window, delta, halo_row, n, d_cl,
+                np.random.default_rng([self.seed, halo_id, los_index, 1]))
+        sky = self._observe(window, delta, d_cl, box_axes, _sky_basis(ra_cl, dec_cl), rng)
         observed = self._survey_selection(sky["ra"], sky["dec"], sky["mag_r"], rng)
         sky = {key: values[observed] for key, values in sky.items()}
-        return self._cut(halo_row, halo_id, los_index, n, (ra_cl, dec_cl, z_cl),
-                         g[observed], sky)
+        window = {key: values[observed] for key, values in window.items()}
+        field = self._cut(halo_row, halo_id, los_index, n, (ra_cl, dec_cl, z_cl),
+                          window, sky)
+        if field is not None and nuisance is not None:
+            field.row.update(nuisance)
+        return field
+
+    def _in_cone(self, delta: np.ndarray, n: np.ndarray, d_cl: float) -> np.ndarray:
+        """Mask of displacements [h^-1 Mpc] from the halo inside the window cone."""
+        s = delta @ n
+        perp2 = np.einsum("ij,ij->i", delta, delta) - s**2
+        return ((np.abs(s) <= self.half_length) & (d_cl + s > 0)
+                & (perp2 <= (self.cone_radius * (d_cl + s) / d_cl) ** 2))
 
     def _window(self, centre: np.ndarray, n: np.ndarray,
-                d_cl: float) -> tuple[np.ndarray, np.ndarray]:
-        """Galaxies in the window cone and their minimum-image displacements [h^-1 Mpc]
-        from the halo centre."""
+                d_cl: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The galaxies in the window cone (columns galaxy_id, host_id, is_central,
+        vel [km/s, (n, 3)], mag_r, color_gr and host_log10_m200c) and their minimum-image
+        displacements [h^-1 Mpc] from the halo centre."""
         g = self._gather(centre, n, d_cl)
         box = self.universe.box_size
         delta = self._columns("", g) - centre
         delta -= box * np.round(delta / box)
-        s = delta @ n
-        perp2 = np.einsum("ij,ij->i", delta, delta) - s**2
-        inside = ((np.abs(s) <= self.half_length) & (d_cl + s > 0)
-                  & (perp2 <= (self.cone_radius * (d_cl + s) / d_cl) ** 2))
-        return g[inside], delta[inside]
+        inside = self._in_cone(delta, n, d_cl)
+        g = g[inside]
+        gal = self.universe.galaxies
+        window = {"galaxy_id": gal["galaxy_id"][g], "host_id": gal["host_id"][g],
+                  "is_central": gal["is_central"][g], "vel": self._columns("v", g),
+                  "mag_r": gal["mag_r"][g], "color_gr": gal["color_gr"][g],
+                  "host_log10_m200c": self._host_log_mass[g]}
+        return window, delta[inside]
 
-    def _observe(self, g, delta, d_cl, box_axes, sky_axes, rng) -> dict[str, np.ndarray]:
-        """ra, dec [deg], z (observed, with error), z_err and mag_r of galaxies ``g`` at
-        displacements ``delta`` from a halo at distance ``d_cl`` along box_axes[0]; the
-        box axes (n, e1, e2) map onto the sky axes (radial, east, north). Galaxies with
-        z <= 0 get mag_r = inf (never selected)."""
+    def _repaint(self, window: dict[str, np.ndarray], delta: np.ndarray, halo_row: int,
+                 n: np.ndarray, d_cl: float, rng: np.random.Generator
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, float]]:
+        """The window with the target halo's satellites replaced by new ones drawn with
+        nuisance values from the prior (the central and every other halo's galaxies stay);
+        returns the window, the displacements and the drawn values (training-set columns).
+        Repainted satellites have galaxy_id < 0."""
+        base, mag_map = self._repaint_base
+        values = self.config.galaxy_halo.draw(rng)
+        model = GalaxyModel(galaxy_halo_config(base, values), mag_map)
+        deviate = model.number_deviates(1, rng)
+        halos = self.universe.halos
+        halo = {key: halos[key][[halo_row]] for key in HALO_COLUMNS}
+        new = model.satellites(halo, 0, rng, deviate)
+        box = self.universe.box_size
+        centre = np.array([halos[k][halo_row] for k in ("x", "y", "z")], float)
+        new_delta = np.column_stack([new[a] for a in "xyz"]).astype(float) - centre
+        new_delta -= box * np.round(new_delta / box)
+        inside = self._in_cone(new_delta, n, d_cl)
+        new_columns = {"galaxy_id": -1 - new["galaxy_id"], "host_id": new["host_id"],
+                       "is_central": new["is_central"],
+                       "vel": np.column_stack([new["v" + a] for a in "xyz"]).astype(float),
+                       "mag_r": new["mag_r"], "color_gr": new["color_gr"],
+                       "host_log10_m200c": np.full(new["host_id"].size,
+                                                   np.log10(halos["m200c"][halo_row]),
+                                                   np.float32)}
+        keep = ~((window["host_id"] == halo["halo_id"][0]) & ~window["is_central"])
+        window = {key: np.concatenate([window[key][keep], new_columns[key][inside]])
+                  for key in window}
+        drawn = {COLUMN_PREFIX + name: value for name, value in values.items()}
+        drawn[DEVIATE_COLUMN] = float(deviate[0])
+        return window, np.concatenate([delta[keep], new_delta[inside]]), drawn
+
+    def _observe(self, window, delta, d_cl, box_axes, sky_axes, rng) -> dict[str, np.ndarray]:
+        """ra, dec [deg], z (observed, with error), z_err and mag_r of the ``window``
+        galaxies at displacements ``delta`` from a halo at distance ``d_cl`` along
+        box_axes[0]; the box axes (n, e1, e2) map onto the sky axes (radial, east, north).
+        Galaxies with z <= 0 get mag_r = inf (never selected)."""
         q = d_cl * box_axes[0] + delta
         dist = np.linalg.norm(q, axis=1)
         unit = q / dist[:, None]
         sky = sum(np.outer(unit @ b, s) for b, s in zip(box_axes, sky_axes))
         z_cos = self._table.redshift(dist)
-        v_pec = np.einsum("ij,ij->i", self._columns("v", g), unit)
+        v_pec = np.einsum("ij,ij->i", window["vel"], unit)
         z_obs = observed_redshift(z_cos, v_pec)
         z_err = self.survey.velocity_error_kms * (1 + z_obs) / C_KMS
-        z_obs = z_obs + z_err * rng.standard_normal(len(g))
-        gal = self.universe.galaxies
+        z_obs = z_obs + z_err * rng.standard_normal(len(dist))
         seen = z_obs > 0  # blueshifted foreground: thousands of km/s from any cluster
-        mag = np.full(len(g), np.inf)
-        mag[seen] = apparent_magnitude(gal["mag_r"][g][seen], z_obs[seen],
+        mag = np.full(len(dist), np.inf)
+        mag[seen] = apparent_magnitude(window["mag_r"][seen], z_obs[seen],
                                        self._table.transverse_distance(z_cos[seen]),
-                                       gal["color_gr"][g][seen])
+                                       window["color_gr"][seen])
         return {"ra": np.degrees(np.arctan2(sky[:, 1], sky[:, 0])) % 360.0,
                 "dec": np.degrees(np.arcsin(np.clip(sky[:, 2], -1, 1))),
                 "z": z_obs, "z_err": z_err, "mag_r": mag}
@@ -358,14 +440,14 @@ class FieldMaker:
             keep[idx[rng.random(idx.size) >= complete]] = False
         return keep
 
-    def _cut(self, halo_row, halo_id, los_index, n, cluster, g, sky) -> MockField | None:
+    def _cut(self, halo_row, halo_id, los_index, n, cluster, window, sky) -> MockField | None:
         """Phase space, aperture and richness cut; the field's truth and galaxy columns.
-        ``cluster`` is (ra, dec, z); ``sky`` the observed columns of galaxies ``g``."""
-        if g.size == 0:
+        ``cluster`` is (ra, dec, z); ``sky`` the observed columns of the ``window``
+        galaxies."""
+        if window["host_id"].size == 0:
             return None
         ra_cl, dec_cl, z_cl = cluster
-        gal = self.universe.galaxies
-        member = gal["host_id"][g] == halo_id
+        member = window["host_id"] == halo_id
         ps = sky_to_phase_space(sky["ra"], sky["dec"], sky["z"], ra_cl, dec_cl, z_cl,
                                 self.cosmology)
         keep = self.config.aperture.contains(ps)
@@ -373,7 +455,6 @@ class FieldMaker:
             keep &= member
         if keep.sum() < self.config.aperture.min_galaxies:
             return None
-        g = g[keep]
         row = {
             "halo_id": halo_id, "los_index": los_index,
             "los_x": n[0], "los_y": n[1], "los_z": n[2],
@@ -381,11 +462,11 @@ class FieldMaker:
             "z_cl": z_cl, "ra_cl": ra_cl, "dec_cl": dec_cl,
             "n_galaxies": int(keep.sum()), "n_members": int(member[keep].sum()),
         }
-        galaxies = {"galaxy_id": gal["galaxy_id"][g],
+        galaxies = {"galaxy_id": window["galaxy_id"][keep],
                     **{key: values[keep] for key, values in sky.items()},
                     "x": ps.x[keep], "y": ps.y[keep], "r": ps.r[keep], "v_los": ps.v_los[keep],
-                    "is_member": member[keep], "host_id": gal["host_id"][g],
-                    "host_log10_m200c": self._host_log_mass[g],
-                    "is_central": gal["is_central"][g]}
+                    "is_member": member[keep], "host_id": window["host_id"][keep],
+                    "host_log10_m200c": window["host_log10_m200c"][keep],
+                    "is_central": window["is_central"][keep]}
         return MockField(row=row, galaxies=galaxies)
 

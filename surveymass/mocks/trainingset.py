@@ -5,7 +5,8 @@ Layout (docs/architecture.md, "Training sets")::
     DIR/manifest.json        format, version, universe and survey provenance, setup,
                              aperture, seeds, mass bins, counts and interloper fractions
     DIR/train.fits, val.fits, test.fits, test_natural.fits
-        extension FIELDS     one row per field (FIELD_COLUMNS)
+        extension FIELDS     one row per field (FIELD_COLUMNS, and NUISANCE_COLUMNS when
+                             the manifest's setup has a galaxy_halo prior)
         extension GALAXIES   one row per galaxy, grouped by field (GALAXY_COLUMNS): the
                              galaxies of field i are rows gal_start[i] : gal_start[i] +
                              n_galaxies[i]
@@ -14,6 +15,8 @@ Splits are by halo: all lines of sight of a halo are in one split (:func:`assign
 ``test_natural`` holds test-split halos with one line of sight each, drawn uniformly from
 the halos, so that its masses follow the universe's mass function.
 Read with :func:`read_training_set`, which checks the format version and the columns.
+Version 2 added the galaxy-halo nuisance columns and the manifest's ``setup.galaxy_halo``
+(the prior, or null); version 1 sets (without them) are still read.
 """
 
 from __future__ import annotations
@@ -28,9 +31,12 @@ from astropy.table import Table
 from surveymass.errors import InputError
 from surveymass.mocks.lines_of_sight import MassBins
 from surveymass.provenance import atomic_path
+from surveymass.universe.synthetic.nuisance import COLUMN_PREFIX, DEVIATE_COLUMN, PARAMETERS
 
 FORMAT = "surveymass-trainingset"
-VERSION = 1
+VERSION = 2
+#: Versions this surveymass reads.
+READABLE_VERSIONS = (1, 2)
 SPLITS = ("train", "val", "test", "test_natural")
 MANIFEST = "manifest.json"
 
@@ -52,9 +58,14 @@ FIELD_COLUMNS: dict[str, tuple[str, str]] = {
     "split": ("", "train, val, test or test_natural"),
     "gal_start": ("", "first row of the field's galaxies in GALAXIES"),
 }
+#: Drawn galaxy-halo nuisance values per field (sets made with a galaxy_halo prior).
+NUISANCE_COLUMNS: dict[str, tuple[str, str]] = {
+    **{COLUMN_PREFIX + name: (p.unit, p.meaning) for name, p in PARAMETERS.items()},
+    DEVIATE_COLUMN: ("dex", "log10 factor drawn on the mean satellite number"),
+}
 GALAXY_COLUMNS: dict[str, tuple[str, str]] = {
     "field_id": ("", "field the galaxy belongs to"),
-    "galaxy_id": ("", "universe galaxy id"),
+    "galaxy_id": ("", "universe galaxy id (< 0: repainted satellite)"),
     "ra": ("deg", "position"),
     "dec": ("deg", "position"),
     "z": ("", "observed redshift (with measurement error)"),
@@ -122,8 +133,9 @@ def write_training_set(path: str | Path, splits: dict[str, tuple[Table, Table]],
     path.mkdir(parents=True, exist_ok=True)
     record = {"format": FORMAT, "version": VERSION, **manifest}
     stamp = json.dumps(record.get("provenance", {}), default=_json_default)
+    spec = field_columns(record)
     for name, (fields, galaxies) in splits.items():
-        _write_split(path / f"{name}.fits", name, fields, galaxies, stamp)
+        _write_split(path / f"{name}.fits", name, fields, galaxies, stamp, spec)
     with atomic_path(path / MANIFEST) as tmp:
         tmp.write_text(json.dumps(record, indent=1, default=_json_default))
     return path
@@ -137,15 +149,33 @@ def _json_default(value):
     raise TypeError(f"cannot store {type(value).__name__} in the manifest")
 
 
+def field_columns(manifest: dict) -> dict[str, tuple[str, str]]:
+    """The FIELDS columns a training set with ``manifest`` holds: FIELD_COLUMNS, plus
+    NUISANCE_COLUMNS when its fields were drawn with a galaxy-halo prior."""
+    if manifest.get("setup", {}).get("galaxy_halo"):
+        return {**FIELD_COLUMNS, **NUISANCE_COLUMNS}
+    return FIELD_COLUMNS
+
+
+def require_nuisance_columns(fields: Table, manifest: dict) -> None:
+    """Raise :class:`InputError` unless ``fields`` hold the drawn nuisance values (for
+    options that need them)."""
+    missing = [c for c in NUISANCE_COLUMNS if c not in fields.colnames]
+    if missing or not manifest.get("setup", {}).get("galaxy_halo"):
+        raise InputError("this training set records no galaxy-halo nuisance values (made "
+                         "without a galaxy-halo prior, or before format version 2): rebuild "
+                         "it with 'surveymass mocks --galaxy-halo default'")
+
+
 def _write_split(target: Path, name: str, fields: Table, galaxies: Table,
-                 provenance_json: str) -> None:
+                 provenance_json: str, field_spec: dict) -> None:
     header = fits.Header()
     header["FORMAT"] = FORMAT
     header["VERSION"] = VERSION
     header["SPLIT"] = name
     header["PROVENAN"] = provenance_json
     hdus = [fits.PrimaryHDU(header=header)]
-    for extname, table, spec in (("FIELDS", fields, FIELD_COLUMNS),
+    for extname, table, spec in (("FIELDS", fields, field_spec),
                                  ("GALAXIES", galaxies, GALAXY_COLUMNS)):
         _check_columns(table, spec, f"{name} {extname}", target)
         hdu = fits.table_to_hdu(Table(table, copy=False))
@@ -180,10 +210,10 @@ def read_manifest(path: str | Path) -> dict:
     if manifest.get("format") != FORMAT:
         raise InputError(f"{file} is not a surveymass training set (format "
                          f"{manifest.get('format')!r})")
-    if manifest.get("version") != VERSION:
+    if manifest.get("version") not in READABLE_VERSIONS:
         raise InputError(f"{path} has training-set format version {manifest.get('version')}; "
-                         f"this surveymass reads version {VERSION}: rebuild it with "
-                         "'surveymass mocks'")
+                         f"this surveymass reads versions {READABLE_VERSIONS}: rebuild it "
+                         "with 'surveymass mocks'")
     return manifest
 
 
@@ -199,15 +229,15 @@ def read_training_set(path: str | Path, split: str) -> tuple[Table, Table, dict]
     if not file.exists():
         raise InputError(f"training set {path} has no {split} split ({file.name} missing)")
     with fits.open(file) as hdul:
-        if hdul[0].header.get("VERSION") != VERSION:
+        if hdul[0].header.get("VERSION") != manifest["version"]:
             raise InputError(f"{file} has format version {hdul[0].header.get('VERSION')}, "
-                             f"expected {VERSION}: rebuild the training set")
+                             f"its manifest {manifest['version']}: rebuild the training set")
         try:
             fields = Table.read(hdul["FIELDS"])
             galaxies = Table.read(hdul["GALAXIES"])
         except KeyError as exc:
             raise InputError(f"{file} lacks the FIELDS or GALAXIES extension") from exc
-    _check_columns(fields, FIELD_COLUMNS, f"{split} FIELDS", file)
+    _check_columns(fields, field_columns(manifest), f"{split} FIELDS", file)
     _check_columns(galaxies, GALAXY_COLUMNS, f"{split} GALAXIES", file)
     if len(fields) == 0:
         raise InputError(f"the {split} split of {path} is empty: build the training set with "

@@ -24,7 +24,7 @@ from surveymass.cosmology import colossus_cosmology, default_cosmology
 from surveymass.progress import progress_bar
 from surveymass.universe.store import GALAXY_COLUMNS, HALO_COLUMNS, Universe, UniverseWriter
 from surveymass.universe.synthetic import halos as halo_model
-from surveymass.universe.synthetic.config import SyntheticConfig
+from surveymass.universe.synthetic.config import GENERATOR, SyntheticConfig
 from surveymass.universe.synthetic.field import LinearField
 from surveymass.universe.synthetic.galaxies import GalaxyModel, derived_min_mass, magnitude_map
 from surveymass.universe.synthetic.infall import (
@@ -86,7 +86,7 @@ class _Builder:
 
     def source(self) -> dict:
         """Provenance entries: the generator, the seed and the derived quantities."""
-        return {"generator": "surveymass.universe.synthetic", "seed": self.config.seed,
+        return {"generator": GENERATOR, "seed": self.config.seed,
                 "derived": {"m_min": self.m_min, "n_cells": self.config.n_cells,
                             "clf_mag_limit": self.galaxy_model.clf_limit,
                             "bias_nodes": self.node_bias.tolist()}}

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from surveymass.cosmology import DEFAULT_NS, DEFAULT_SIGMA8
 from surveymass.errors import InputError
 
+#: The provenance "generator" of universes built from a :class:`SyntheticConfig`.
+GENERATOR = "surveymass.universe.synthetic"
+
 
 @dataclass(frozen=True)
 class SyntheticConfig:
@@ -73,6 +76,14 @@ class SyntheticConfig:
         its virial radius (satellite_truncation "vir": R_vir of Bryan & Norman 1998, ~1.3
         R200c, the subhalo boundary of Rockstar catalogues such as Uchuu; "200c": R200c),
         isotropic Jeans dispersion (Lokas & Mamon 2001) times satellite_velocity_bias.
+        Galaxy-halo nuisances (:mod:`.nuisance`; defaults leave the model above unchanged):
+        clf_satellite_scatter_dex, a log-normal factor on each halo's mean satellite number
+        (mean-preserving) [dex]; satellite_concentration_ratio, the satellites' NFW
+        concentration over the host's; satellite_outer_fraction of the satellites on the
+        same profile extended to satellite_outer_extent R200c (a splashback-like outer
+        population); satellite_anisotropy, a constant orbital anisotropy beta of the Jeans
+        solution (numerical, Lokas & Mamon 2001; closed form for beta = 0 with the
+        tracer at the host's concentration).
     Velocities
         small_scale_dispersion: 1-D dispersion [km/s] added to every halo for motions below
         the grid; 0 derives it from the linear power beyond the grid Nyquist frequency.
@@ -130,6 +141,11 @@ class SyntheticConfig:
 
     satellite_truncation: str = "vir"
     satellite_velocity_bias: float = 1.0
+    clf_satellite_scatter_dex: float = 0.0
+    satellite_concentration_ratio: float = 1.0
+    satellite_outer_fraction: float = 0.0
+    satellite_outer_extent: float = 2.5
+    satellite_anisotropy: float = 0.0
     small_scale_dispersion: float = 0.0
 
     chunk_halos: int = 2_000_000
@@ -170,6 +186,13 @@ class SyntheticConfig:
             (0 <= self.clf_satellite_slope <= 2, "clf_satellite_slope must be in [0, 2]"),
             (self.lf_phi_star > 0, "lf_phi_star must be positive"),
             (self.satellite_velocity_bias > 0, "satellite_velocity_bias must be positive"),
+            (0 <= self.clf_satellite_scatter_dex <= 1, "clf_satellite_scatter_dex in [0, 1]"),
+            (0 < self.satellite_concentration_ratio <= 10,
+             "satellite_concentration_ratio must be in (0, 10]"),
+            (0 <= self.satellite_outer_fraction <= 1, "satellite_outer_fraction in [0, 1]"),
+            (1 <= self.satellite_outer_extent <= 10,
+             "satellite_outer_extent (in R200c) must be in [1, 10]"),
+            (-1 <= self.satellite_anisotropy < 1, "satellite_anisotropy must be in [-1, 1)"),
             (self.satellite_truncation in ("vir", "200c"),
              f"satellite_truncation must be 'vir' or '200c', got {self.satellite_truncation!r}"),
             (self.small_scale_dispersion >= 0, "small_scale_dispersion must be >= 0"),

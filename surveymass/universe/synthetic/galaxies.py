@@ -207,6 +207,52 @@ def jeans_sigma_r(s: np.ndarray, concentration: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(sigma2, 0.0))
 
 
+def anisotropic_jeans_table(concentration_ratio: float, beta: float
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """(log10 y, F(y)) with sigma_r^2 / V200c^2 = (c / m(c)) F(c r / R200c) for satellites
+    of NFW concentration q c (q = ``concentration_ratio``) and constant anisotropy ``beta``
+    in an NFW halo of concentration c: the Jeans solution (Lokas & Mamon 2001, MNRAS 321,
+    155, with beta constant), y = r / r_s of the dark matter, tracer nu(y) =
+    1 / (q y (1 + q y)^2):
+    F(y) = y^(-2 beta) / nu(y) int_y^inf nu(u) m(u) u^(2 beta - 2) du (trapezoid on a
+    log grid from 1e-5 to 1e6)."""
+    log_y = np.linspace(-5.0, 6.0, 4401)
+    y = 10 ** log_y
+    nu = 1.0 / (concentration_ratio * y * (1.0 + concentration_ratio * y) ** 2)
+    per_ln = nu * nfw_mass(y) * y ** (2 * beta - 1)  # integrand times u (d ln u)
+    steps = 0.5 * (per_ln[1:] + per_ln[:-1]) * np.diff(log_y) * np.log(10.0)
+    outer = np.concatenate([np.cumsum(steps[::-1])[::-1], [0.0]])
+    return log_y, outer / (nu * y ** (2 * beta))
+
+
+def satellite_sigma_r(config: SyntheticConfig, s: np.ndarray, extent: np.ndarray,
+                      concentration: np.ndarray, v200: np.ndarray) -> np.ndarray:
+    """Radial velocity dispersion [km/s] of satellites at s = r / R_out (R_out = ``extent``
+    R200c) in hosts of NFW ``concentration`` and V200c ``v200`` [km/s]: the closed-form
+    isotropic solution in units of V_out = V200c sqrt(m(c x) / (m(c) x)) when the
+    satellites trace the dark matter (:func:`jeans_sigma_r`), else the numerical Jeans
+    solution for the config's concentration ratio and constant anisotropy
+    (:func:`anisotropic_jeans_table`). Both vanish at infinity, not at R_out."""
+    c, x = np.asarray(concentration, float), np.asarray(extent, float)
+    q, beta = config.satellite_concentration_ratio, config.satellite_anisotropy
+    if q == 1.0 and beta == 0.0:
+        return jeans_sigma_r(s, c * x) * (v200 * np.sqrt(nfw_mass(c * x) / nfw_mass(c) / x))
+    log_y, table = anisotropic_jeans_table(q, beta)
+    y = np.clip(np.asarray(s, float) * x * c, 10 ** log_y[0], 10 ** log_y[-1])
+    return v200 * np.sqrt(c / nfw_mass(c) * np.interp(np.log10(y), log_y, table))
+
+
+def orbital_velocities(sigma_r: np.ndarray, directions: np.ndarray, beta: float,
+                       rng: np.random.Generator) -> np.ndarray:
+    """Gaussian velocities [units of sigma_r] of satellites at radial unit vectors
+    ``directions``: sigma_r along them, sigma_r sqrt(1 - beta) across (constant
+    anisotropy beta; beta = 0 is isotropic)."""
+    xi = rng.standard_normal((sigma_r.size, 3))
+    k = np.sqrt(1.0 - beta)
+    radial = np.einsum("ij,ij->i", xi, directions)[:, None] * directions
+    return (k * xi + (1.0 - k) * radial) * sigma_r[:, None]
+
+
 def virial_velocity(config: SyntheticConfig, m200c: np.ndarray, r200c: np.ndarray) -> np.ndarray:
     """V200c = sqrt(G M200c / R200c) [km/s], R200c physical (comoving / (1 + z))."""
     return v200c(m200c, r200c, config.redshift)
@@ -246,29 +292,65 @@ class GalaxyModel:
         self.log_l_min = float(log_luminosity(self.config, self.clf_limit))
         self.tail = SatelliteTail(self.config.clf_alpha_s)
 
+    def number_deviates(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Per-halo log10 factors on the mean satellite number: Gaussian of
+        ``clf_satellite_scatter_dex`` with mean -sigma^2 ln(10) / 2, so that the mean number
+        is unchanged (no draw when the scatter is zero)."""
+        sigma = self.config.clf_satellite_scatter_dex
+        if sigma == 0.0:
+            return np.zeros(n)
+        return sigma * rng.standard_normal(n) - 0.5 * np.log(10.0) * sigma ** 2
+
     def populate(self, halos: dict[str, np.ndarray], first_id: int,
                  rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Galaxies (GALAXY_COLUMNS) of a chunk of halos, ids from ``first_id``."""
         cfg = self.config
         m = clf_mass(cfg, halos["m200c"], halos["concentration"])
         cen_log_l = central_log_lum(cfg, m) + cfg.clf_sigma_c * rng.standard_normal(m.size)
-        has_central = cen_log_l >= self.log_l_min
-        log_lstar = satellite_log_lstar(cfg, m)
-        tail_min = self.tail(10 ** (self.log_l_min - log_lstar))
-        n_sat = rng.poisson(satellite_phi_star(cfg, m) * tail_min)
-        host = np.repeat(np.arange(m.size), n_sat)
-        sat_x = self.tail.inverse(tail_min[host] * rng.random(host.size))
-        sat_log_l = np.log10(sat_x) + log_lstar[host]
-
-        cen_idx = np.flatnonzero(has_central)
+        cen_idx = np.flatnonzero(cen_log_l >= self.log_l_min)
+        host, sat_log_l = self._satellite_luminosities(m, self.number_deviates(m.size, rng),
+                                                       rng)
         index = np.concatenate([cen_idx, host])
         is_central = np.concatenate([np.ones(cen_idx.size, bool), np.zeros(host.size, bool)])
         log_l = np.concatenate([cen_log_l[cen_idx], sat_log_l])
+        return self._galaxies(halos, index, is_central, log_l, first_id, rng)
+
+    def satellites(self, halos: dict[str, np.ndarray], first_id: int,
+                   rng: np.random.Generator, log_deviates: np.ndarray | None = None
+                   ) -> dict[str, np.ndarray]:
+        """Satellites alone (GALAXY_COLUMNS) of ``halos``, ids from ``first_id``, with
+        per-halo log10 number factors ``log_deviates`` (drawn when None): the repainting of
+        :mod:`surveymass.mocks.fields`."""
+        m = clf_mass(self.config, halos["m200c"], halos["concentration"])
+        if log_deviates is None:
+            log_deviates = self.number_deviates(m.size, rng)
+        host, log_l = self._satellite_luminosities(m, log_deviates, rng)
+        return self._galaxies(halos, host, np.zeros(host.size, bool), log_l, first_id, rng)
+
+    def _satellite_luminosities(self, m_clf: np.ndarray, log_deviates: np.ndarray,
+                                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(host index, log10 L) of satellites of halos of CLF mass ``m_clf``: Poisson
+        numbers around the CLF mean times 10^log_deviates, luminosities from the CLF."""
+        log_lstar = satellite_log_lstar(self.config, m_clf)
+        tail_min = self.tail(10 ** (self.log_l_min - log_lstar))
+        mean = satellite_phi_star(self.config, m_clf) * tail_min
+        n_sat = rng.poisson(mean * 10 ** log_deviates)
+        host = np.repeat(np.arange(m_clf.size), n_sat)
+        sat_x = self.tail.inverse(tail_min[host] * rng.random(host.size))
+        return host, np.log10(sat_x) + log_lstar[host]
+
+    def _galaxies(self, halos: dict[str, np.ndarray], index: np.ndarray,
+                  is_central: np.ndarray, log_l: np.ndarray, first_id: int,
+                  rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Galaxy columns of galaxies in halos ``index`` (centrals first, at the halo centre;
+        satellites on orbits) with luminosities ``log_l``."""
+        cfg = self.config
         pos = np.stack([halos[a][index] for a in "xyz"], axis=1).astype(np.float64)
         vel = np.stack([halos["v" + a][index] for a in "xyz"], axis=1).astype(np.float64)
-        offset_pos, offset_vel = self._satellite_orbits(halos, host, rng)
-        pos[cen_idx.size:] += offset_pos
-        vel[cen_idx.size:] += offset_vel
+        n_cen = int(is_central.sum())
+        offset_pos, offset_vel = self._satellite_orbits(halos, index[n_cen:], rng)
+        pos[n_cen:] += offset_pos
+        vel[n_cen:] += offset_vel
         pos %= cfg.box_size
         mags = self.mag_map(magnitude(cfg, log_l))
         gr, quiescent = colours(mags, rng)
@@ -287,16 +369,20 @@ class GalaxyModel:
     def _satellite_orbits(self, halos: dict[str, np.ndarray], host: np.ndarray,
                           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Positions [h^-1 Mpc] and velocities [km/s] of satellites relative to their hosts:
-        NFW radii (the host's scale radius) out to the satellite extent R_out, isotropic
-        directions, Gaussian velocities with the Jeans dispersion, in units of
-        V_out = V200c sqrt(m(c x) / (m(c) x)), x = R_out / R200c."""
+        NFW radii (scale radius R200c / (q c), q the concentration ratio) out to the
+        satellite extent R_out (the outer population's own extent for that fraction of
+        them), isotropic directions, Gaussian velocities with the Jeans dispersion
+        (:func:`satellite_sigma_r`) and the config's anisotropy, times the velocity bias."""
+        cfg = self.config
         c = halos["concentration"][host].astype(float)
         r200 = halos["r200c"][host].astype(float)
-        x = satellite_extent(self.config, c)
-        c_out = c * x
-        s = nfw_radii(c_out, rng)
-        offset = random_directions(host.size, rng) * (s * x * r200)[:, None]
-        v_out = virial_velocity(self.config, halos["m200c"][host], r200) \
-            * np.sqrt(nfw_mass(c_out) / nfw_mass(c) / x)
-        sigma = jeans_sigma_r(s, c_out) * v_out * self.config.satellite_velocity_bias
-        return offset, rng.standard_normal((host.size, 3)) * sigma[:, None]
+        x = satellite_extent(cfg, c)
+        if cfg.satellite_outer_fraction > 0:
+            outer = rng.random(host.size) < cfg.satellite_outer_fraction
+            x = np.where(outer, cfg.satellite_outer_extent, x)
+        s = nfw_radii(c * cfg.satellite_concentration_ratio * x, rng)
+        directions = random_directions(host.size, rng)
+        v200 = virial_velocity(cfg, halos["m200c"][host], r200)
+        sigma = satellite_sigma_r(cfg, s, x, c, v200) * cfg.satellite_velocity_bias
+        return (directions * (s * x * r200)[:, None],
+                orbital_velocities(sigma, directions, cfg.satellite_anisotropy, rng))
