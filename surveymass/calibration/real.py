@@ -54,7 +54,8 @@ def number_density_check(z, area_deg2: float, cosmology, z_min: float = 0.0,
     z = np.asarray(z, float)
     z_max = float(z.max()) if z_max is None else z_max
     d = distance_table(cosmology).comoving_distance(np.array([z_min, z_max]))
-    volume = 4.0 / 3.0 * np.pi * (d[1] ** 3 - d[0] ** 3) * area_deg2 / (4 * np.pi * (180 / np.pi) ** 2)
+    sky_fraction = area_deg2 / (4 * np.pi * (180 / np.pi) ** 2)
+    volume = 4.0 / 3.0 * np.pi * (d[1] ** 3 - d[0] ** 3) * sky_fraction
     density = int(np.sum((z > z_min) & (z <= z_max))) / volume
     implied = brentq(lambda m: schechter_density(m) - density, -24.0, -15.0)
     return {"n_galaxies": int(np.sum((z > z_min) & (z <= z_max))), "area_deg2": area_deg2,
