@@ -159,10 +159,24 @@ def apparent_magnitude(abs_mag, z_obs, d_m, color_gr_rest) -> np.ndarray:
             + k_correction_r_tabulated(z_obs, color_gr_rest))
 
 
+def absolute_magnitude(mag, z_obs, cosmology: FLRW,
+                       color_gr_rest=REFERENCE_COLOR_GR) -> np.ndarray:
+    """Absolute magnitude M_r - 5 log10 h (^{0.1}r) of galaxies of apparent r magnitude
+    ``mag`` at observed redshift ``z_obs`` (0 < z <= 0.3) and rest-frame g - r, with
+    D_L = (1 + z_obs) D_M(z_obs), as a survey without peculiar-velocity corrections
+    computes it; inverse of :func:`apparent_magnitude` when v_pec = 0."""
+    return (np.asarray(mag, float) - distance_modulus(z_obs, cosmology)
+            - k_correction_r_tabulated(z_obs, color_gr_rest))
+
+
 def absolute_magnitude_limit(z, survey, cosmology: FLRW,
                              color_gr: float = REFERENCE_COLOR_GR) -> np.ndarray:
     """Faintest absolute magnitude M_r - 5 log10 h (^{0.1}r) that ``survey`` (a
     :class:`~surveymass.survey.SurveyConfig`) observes at redshift ``z`` for a galaxy of
-    rest-frame colour ``color_gr``. Used by the mocks and, as a field feature, by inference."""
-    return (survey.mag_limit - distance_modulus(z, cosmology)
-            - k_correction_r(z, color_gr))
+    rest-frame colour ``color_gr``: from the apparent limit, and no fainter than the
+    survey's absolute limit when it has one. Used by the mocks and, as a field feature,
+    by inference."""
+    limit = survey.mag_limit - distance_modulus(z, cosmology) - k_correction_r(z, color_gr)
+    if survey.abs_mag_limit is not None:
+        limit = np.minimum(limit, survey.abs_mag_limit)
+    return limit

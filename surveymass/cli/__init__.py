@@ -24,7 +24,8 @@ app = typer.Typer(
 )
 
 # Command modules, imported for their registration side effect (order = help order).
-_COMMAND_MODULES = ["fetch", "infer", "universe", "mocks", "compare", "train", "evaluate"]
+_COMMAND_MODULES = ["fetch", "infer", "universe", "mocks", "compare", "train", "evaluate",
+                    "calibrate"]
 
 
 def _register() -> None:

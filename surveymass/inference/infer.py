@@ -3,8 +3,10 @@
 Every step reuses the code the mocks and the training used, with the bundle's settings:
 
 1. read and clean the catalogue (:mod:`surveymass.catalog`, the one column map);
-2. keep the galaxies the bundle's survey would have observed (``mag_r <= mag_limit``,
-   the mocks' selection; unknown magnitudes are kept);
+2. keep the galaxies the bundle's survey would have observed
+   (:meth:`surveymass.survey.SurveyConfig.observes`, the mocks' selection: ``mag_r <=
+   mag_limit``, unknown magnitudes kept; for a volume-limited survey also its absolute
+   magnitude and galaxy redshift limits, or a header ``SELECTED`` naming the survey);
 3. sky to phase space with the bundle's cosmology (:func:`surveymass.phasespace.sky_to_phase_space`)
    and the bundle's aperture cylinder;
 4. footprint coverage of the aperture (:func:`surveymass.masks.footprint.aperture_coverage`);
@@ -34,6 +36,7 @@ from surveymass.paths import DEFAULT_OUTPUT
 from surveymass.phasespace import PhaseSpace, sky_to_phase_space
 from surveymass.provenance import atomic_path, provenance
 from surveymass.registry import Cluster
+from surveymass.survey import selection_applied
 
 #: Default name of the results table.
 #: Footprint coverage of the aperture below which a cluster is flagged as incomplete.
@@ -201,7 +204,10 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
         raise InputError(f"--samples must be at least 1, got {n_samples}")
     spaces = _phase_spaces(fields, bundle.cosmology, quiet)
     mags = [np.asarray(f.galaxies["mag_r"], float) for f in fields]
-    observed = [bundle.survey.observes(m) for m in mags]  # the mocks' cut
+    observed = [bundle.survey.observes(  # the mocks' cut
+        m, z=np.asarray(f.galaxies["z"], float), cosmology=bundle.cosmology,
+        already_cut=selection_applied(f.galaxies.meta, bundle.survey))
+        for m, f in zip(mags, fields)]
     in_aperture = [o & bundle.aperture.contains(ps) for o, ps in zip(observed, spaces)]
     n_galaxies = np.array([k.sum() for k in in_aperture])
     ra, dec, z = (np.array([getattr(f.cluster, k) for f in fields]) for k in ("ra", "dec", "z"))

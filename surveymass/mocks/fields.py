@@ -23,7 +23,9 @@ For one halo and one line of sight n (a unit vector in the box):
    with u the galaxy's own line of sight (DESIGN); a Gaussian redshift error of
    ``survey.velocity_error_kms`` (rest frame); the apparent magnitude
    (:func:`surveymass.photometry.apparent_magnitude`).
-4. Survey. Magnitude limit; fibre collisions among the observable galaxies of the window
+4. Survey. :meth:`~surveymass.survey.SurveyConfig.observes` (the magnitude limit, and
+   for a volume-limited survey the absolute-magnitude and galaxy-redshift limits from the
+   observed redshift, as for real data); fibre collisions among the observable galaxies of the window
    (:func:`surveymass.masks.fibres.apply_fibre_collisions`; galaxies far outside the
    velocity window are not in it, which misses the few collisions with unrelated
    fore/background galaxies); optionally the footprint completeness.
@@ -272,8 +274,16 @@ class FieldMaker:
         z_cos = self._table.redshift(d_near)
         z_near = np.maximum(observed_redshift(z_cos, -self.config.velocity_margin_kms), 1e-4)
         k_min = np.interp(z_near, *self._k_min)
-        return (self.survey.mag_limit - distance_modulus_from_distance(d_near, z_near)
-                - k_min + _MAG_MARGIN)
+        faintest = (self.survey.mag_limit - distance_modulus_from_distance(d_near, z_near)
+                    - k_min + _MAG_MARGIN)
+        if self.survey.abs_mag_limit is None:
+            return faintest
+        # the survey's absolute magnitudes use D_M(z_obs): a galaxy receding by the
+        # velocity margin looks brighter by 5 log10(D_M(z_obs) / D_M(z_cos))
+        z_far = observed_redshift(z_cos, self.config.velocity_margin_kms)
+        brightening = 5 * np.log10(self._table.transverse_distance(z_far)
+                                   / self._table.transverse_distance(np.maximum(z_cos, 1e-4)))
+        return np.minimum(faintest, self.survey.abs_mag_limit + brightening + _MAG_MARGIN)
 
     def _gather(self, centre: np.ndarray, n: np.ndarray, d_cl: float) -> np.ndarray:
         """Indices of galaxies in the window cone around ``centre`` along ``n`` that the
@@ -324,7 +334,7 @@ class FieldMaker:
                 window, delta, halo_row, n, d_cl,
                 np.random.default_rng([self.seed, halo_id, los_index, 1]))
         sky = self._observe(window, delta, d_cl, box_axes, _sky_basis(ra_cl, dec_cl), rng)
-        observed = self._survey_selection(sky["ra"], sky["dec"], sky["mag_r"], rng)
+        observed = self._survey_selection(sky, window["color_gr"], rng)
         sky = {key: values[observed] for key, values in sky.items()}
         window = {key: values[observed] for key, values in window.items()}
         field = self._cut(halo_row, halo_id, los_index, n, (ra_cl, dec_cl, z_cl),
@@ -427,9 +437,12 @@ class FieldMaker:
         raise SurveymassError("could not place a cluster inside the survey footprint "
                               "(is the footprint map empty?)")
 
-    def _survey_selection(self, ra, dec, mag, rng) -> np.ndarray:
-        """Mask of galaxies the survey observes: magnitude limit, fibres, footprint."""
-        keep = self.survey.observes(mag)
+    def _survey_selection(self, sky, color_gr, rng) -> np.ndarray:
+        """Mask of galaxies the survey observes (:meth:`SurveyConfig.observes` on the
+        observed columns of ``sky`` and the rest-frame colours), fibres, footprint."""
+        ra, dec = sky["ra"], sky["dec"]
+        keep = self.survey.observes(sky["mag_r"], z=sky["z"], cosmology=self.cosmology,
+                                    color_gr=color_gr)
         if self.config.fibre_collisions and keep.sum() > 1:
             idx = np.flatnonzero(keep)
             kept = apply_survey_fibre_collisions(ra[idx], dec[idx], self.survey, seed=rng)

@@ -1,0 +1,134 @@
+"""``surveymass calibrate``: the real systems against mocks, numbers in one dict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from surveymass.calibration.measure import Binning, summarise_fields
+from surveymass.calibration.mocks import MockSample, mock_sample
+from surveymass.calibration.real import (
+    CALIBRATION_CATALOG,
+    coma_field,
+    read_calibration_catalog,
+    real_fields,
+)
+from surveymass.calibration.statistics import (
+    SIGMA_EDGES,
+    percentile_of,
+    richness_at_fixed_sigma,
+    richness_verdict,
+    stacked,
+    weighted_quantiles,
+)
+from surveymass.mocks import MockConfig
+from surveymass.phasespace import Aperture
+from surveymass.survey import load_survey
+
+VLIM_SURVEY = "sdss_dr7_vlim20"
+FLUX_SURVEY = "sdss_legacy"
+#: Coma's mocks: halos of this log10 M200c range, and the sigma window [dex] around Coma's.
+COMA_LOG_MASS = (14.6, 15.4)
+COMA_SIGMA_WINDOW = 0.05
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """Sizes and seeds of a calibration run. log_mass_range: halos of the systems' mocks
+    [log10 h^-1 Msun]; n_halos x n_los fields; coma_halos x n_los fields for Coma."""
+
+    log_mass_range: tuple[float, float] = (13.0, 15.3)
+    n_halos: int = 400
+    n_los: int = 3
+    coma_halos: int = 60
+    seed: int = 0
+    aperture: Aperture = field(default_factory=Aperture)
+    mock_config: MockConfig | None = None
+
+    def to_dict(self) -> dict:
+        return {"log_mass_range": list(self.log_mass_range), "n_halos": self.n_halos,
+                "n_los": self.n_los, "coma_halos": self.coma_halos, "seed": self.seed,
+                "r_max": self.aperture.r_max, "v_max": self.aperture.v_max,
+                "mock_config": (self.mock_config or MockConfig()).to_dict()}
+
+
+def _table(d: dict) -> dict:
+    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in d.items()}
+
+
+def calibrate(universe, config: CalibrationConfig = CalibrationConfig(),
+              catalog=CALIBRATION_CATALOG, quiet: bool = False) -> dict:
+    """Every check of docs/calibration.md; returns the numbers (JSON-ready) and, under
+    ``"_arrays"``, what the plots need."""
+    cosmology, aperture = universe.cosmology, config.aperture
+    binning = Binning.for_aperture(aperture)
+    vlim = load_survey(VLIM_SURVEY)
+    systems, galaxies = read_calibration_catalog(catalog)
+    real = summarise_fields(*real_fields(systems, galaxies, vlim, cosmology, aperture),
+                            binning)
+    mocks = mock_sample(universe, vlim, systems["z"], config.log_mass_range, config.n_halos,
+                        config.n_los, aperture, config.mock_config, binning, config.seed,
+                        quiet, desc="mock fields (volume-limited)")
+    real_by_sigma = richness_at_fixed_sigma(real.log_sigma, real.log_n)
+    real_by_mg01 = richness_at_fixed_sigma(np.asarray(systems["log_sigma_mg01"], float),
+                                           real.log_n)
+    mock_by_sigma = richness_at_fixed_sigma(mocks.summaries.log_sigma, mocks.summaries.log_n,
+                                            mocks.weights)
+    verdict = richness_verdict(real_by_sigma, mock_by_sigma)
+    profile = stacked(real, mocks.summaries, mocks.weights, "profile", seed=config.seed)
+    phase = stacked(real, mocks.summaries, mocks.weights, "phase_space", seed=config.seed)
+    coma = _coma(universe, config, binning)
+    out = {
+        "survey": vlim.to_dict(), "config": config.to_dict(),
+        "systems": {"n": len(systems), "n_with_sigma": int(np.isfinite(real.log_sigma).sum()),
+                    "median_coverage": float(np.median(systems["coverage"])),
+                    "z_range": [float(np.min(systems["z"])), float(np.max(systems["z"]))]},
+        "mocks": {"n_fields": len(mocks.weights),
+                  "n_with_sigma": int(np.isfinite(mocks.summaries.log_sigma).sum())},
+        "richness_vs_sigma": {"real": _table(real_by_sigma), "mock": _table(mock_by_sigma),
+                              "verdict": _table(verdict)},
+        "richness_vs_mg01_sigma": {"real": _table(real_by_mg01)},
+        "profile": {"r_edges": list(binning.r_edges), **_table(profile)},
+        "phase_space": {"r_edges": list(binning.ps_r_edges), "v_edges": list(binning.v_edges),
+                        **{k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                           for k, v in phase.items()}},
+        "coma": {k: v for k, v in coma.items() if not k.startswith("_")},
+        "per_system": [{"name": str(s["name"]), "z": float(s["z"]),
+                        "log_sigma_mg01": float(s["log_sigma_mg01"]),
+                        "log_sigma": _finite(real.log_sigma[i]),
+                        "n_galaxies": int(real.n_galaxies[i])}
+                       for i, s in enumerate(systems)],
+        "sigma_edges": list(SIGMA_EDGES),
+    }
+    out["_arrays"] = {"real": real, "mocks": mocks, "systems": systems,
+                      "coma_mocks": coma["_mocks"], "coma_real": coma["_real"]}
+    return out
+
+
+def _finite(x) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def _coma(universe, config: CalibrationConfig, binning: Binning) -> dict:
+    """Coma at full depth (flux-limited survey) against mocks at its z and sigma."""
+    survey = load_survey(FLUX_SURVEY)
+    cluster, r, v = coma_field(survey, universe.cosmology, config.aperture)
+    real = summarise_fields([r], [v], binning)
+    mocks: MockSample = mock_sample(universe, survey, [cluster[2]], COMA_LOG_MASS,
+                                    config.coma_halos, config.n_los, config.aperture,
+                                    config.mock_config, binning, config.seed + 1,
+                                    quiet=True)
+    s = mocks.summaries
+    near = np.abs(s.log_sigma - real.log_sigma[0]) < COMA_SIGMA_WINDOW
+    w = mocks.weights[near]
+    return {"z": cluster[2], "n_galaxies": int(real.n_galaxies[0]),
+            "log_sigma": _finite(real.log_sigma[0]), "n_mocks_at_sigma": int(near.sum()),
+            "richness_percentile": percentile_of(real.n_galaxies[0], s.n_galaxies[near], w),
+            "mock_log_n_q05_q50_q95": (
+                weighted_quantiles(s.log_n[near], w, [0.05, 0.5, 0.95]).tolist()
+                if near.any() else None),
+            "profile": real.profile[0].tolist(),
+            "mock_profile": (np.average(s.profile[near], axis=0, weights=w).tolist()
+                             if near.any() else None),
+            "_mocks": mocks, "_real": real}

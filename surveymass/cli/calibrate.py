@@ -1,0 +1,47 @@
+"""``surveymass calibrate``: mass-free checks of the mocks against real SDSS clusters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from surveymass.cli import app
+from surveymass.errors import InputError
+
+@app.command("calibrate")
+def calibrate(
+    universe: Path = typer.Option(..., "--universe", "-u",
+                                  help="Universe HDF5 file the mocks are made from."),
+    output: Path = typer.Option(..., "-o", "--output",
+                                help="Folder for calibration.json, calibration.md and plots."),
+    halos: int = typer.Option(400, "--halos", help="Halos of the systems' mocks (stratified "
+                              "in mass, weighted to the universe's mass function)."),
+    los: int = typer.Option(3, "--los", help="Lines of sight per halo."),
+    coma_halos: int = typer.Option(60, "--coma-halos", help="Halos of Coma's mocks."),
+    mass_min: float = typer.Option(13.0, "--mass-min", help="Lowest log10 M200c of the "
+                                   "systems' mocks [h^-1 Msun]."),
+    mass_max: float = typer.Option(15.3, "--mass-max", help="Highest log10 M200c."),
+    seed: int = typer.Option(0, "--seed", help="Master seed (same seed, same report)."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write the PNG plots."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+) -> None:
+    """Compare the Mahdavi & Geller (2001) systems in the SDSS DR7 volume-limited sample,
+    and Coma, with mocks of the same surveys: richness at fixed sigma, stacked profile,
+    phase space (see docs/calibration.md). Exit status 1 when the richness check fails."""
+    from surveymass.calibration.report import write_report
+    from surveymass.calibration.run import CalibrationConfig
+    from surveymass.calibration.run import calibrate as run
+    from surveymass.universe.store import read_universe
+
+    if not universe.exists():
+        raise InputError(f"universe file {universe} does not exist")
+    config = CalibrationConfig(log_mass_range=(mass_min, mass_max), n_halos=halos,
+                               n_los=los, coma_halos=coma_halos, seed=seed)
+    result = run(read_universe(universe), config, quiet=quiet)
+    write_report(result, output, plots=plots)
+    verdict = result["richness_vs_sigma"]["verdict"]
+    typer.echo(f"wrote {output}: richness check {verdict['status']} "
+               f"({verdict['n_passed']}/{verdict['n_judged']} sigma bins)")
+    if verdict["status"] == "FAIL":
+        raise typer.Exit(1)
