@@ -9,7 +9,6 @@ import mock_universes as mu
 import numpy as np
 import pytest
 from astropy.table import Table
-from conftest import require_shared_data
 
 from surveymass.calibration.measure import summarise_fields
 from surveymass.calibration.mocks import calibration_mock_config
@@ -40,8 +39,8 @@ def test_schechter_density_brighter_than_minus_20_is_the_blanton_integral():
     assert schechter_density(-20.0) == pytest.approx(5.892e-3, rel=1e-3)
 
 
-def test_dr7_volume_limited_density_implies_its_minus_20_cut():
-    data = require_shared_data()
+def test_dr7_volume_limited_density_implies_its_minus_20_cut(shared_data):
+    data = shared_data
     z = Table.read(data / "real/sdss_dr7_bright/sdss_dr7_volume_limited_Mr-20.fits")["z"]
     area = load_footprint(VLIM.footprint_path).area_deg2(weighted=True)
     check = number_density_check(z, area, COSMO)  # 0 < z <= 0.107

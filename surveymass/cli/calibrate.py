@@ -9,6 +9,7 @@ import typer
 from surveymass.cli import app
 from surveymass.errors import InputError
 
+
 @app.command("calibrate")
 def calibrate(
     universe: Path = typer.Option(..., "--universe", "-u",
@@ -23,6 +24,10 @@ def calibrate(
                                    "systems' mocks [h^-1 Msun]."),
     mass_max: float = typer.Option(15.3, "--mass-max", help="Highest log10 M200c."),
     seed: int = typer.Option(0, "--seed", help="Master seed (same seed, same report)."),
+    galaxy_halo: str = typer.Option(
+        "none", "--galaxy-halo", help="Galaxy-halo nuisance prior of the mocks: none, "
+        "default or a TOML file of ranges (docs/synthetic_universe.md); calibrate the "
+        "prior a bundle is trained with."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Write the PNG plots."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
@@ -32,12 +37,15 @@ def calibrate(
     from surveymass.calibration.report import write_report
     from surveymass.calibration.run import CalibrationConfig
     from surveymass.calibration.run import calibrate as run
+    from surveymass.mocks.fields import MockConfig
     from surveymass.universe.store import read_universe
+    from surveymass.universe.synthetic.nuisance import load_prior
 
     if not universe.exists():
         raise InputError(f"universe file {universe} does not exist")
     config = CalibrationConfig(log_mass_range=(mass_min, mass_max), n_halos=halos,
-                               n_los=los, coma_halos=coma_halos, seed=seed)
+                               n_los=los, coma_halos=coma_halos, seed=seed,
+                               mock_config=MockConfig(galaxy_halo=load_prior(galaxy_halo)))
     result = run(read_universe(universe), config, quiet=quiet)
     write_report(result, output, plots=plots)
     verdict = result["richness_vs_sigma"]["verdict"]
