@@ -214,7 +214,7 @@ def test_results_and_details_are_written_together_or_not_at_all(toy, tmp_path,
 
     monkeypatch.setattr(fits.HDUList, "writeto", broken)
     with pytest.raises(OSError, match="disk full"):
-        write_result(result, output, {"seed": 1})
+        write_result(result, output, {"seed": 1}, overwrite=True)
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}  # no temporaries either
     assert after == before  # neither new file: the old pair is untouched
     fresh = tmp_path / "fresh.ecsv"

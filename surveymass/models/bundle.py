@@ -29,7 +29,8 @@ from surveymass.models.features import FIELD_FEATURES, GALAXY_FEATURES, Normalis
 from surveymass.models.posterior import MassPosterior
 from surveymass.paths import TRAINED_MODELS
 from surveymass.phasespace import Aperture
-from surveymass.provenance import atomic_path, provenance
+from surveymass.outputs import Folder, check_outputs, staged_outputs
+from surveymass.provenance import provenance
 from surveymass.survey import SurveyConfig
 
 FORMAT = "surveymass-bundle"
@@ -38,6 +39,8 @@ CARD = "model_card.json"
 WEIGHTS = "weights.pt"
 #: The bundle ``surveymass infer`` uses when none is named.
 DEFAULT_BUNDLE = "sdss_legacy"
+#: The bundles shipped in trained_models/: replaced only with overwrite (and a warning).
+SHIPPED_BUNDLES = (DEFAULT_BUNDLE,)
 SETUPS = ("idealised", "cylindrical")
 
 
@@ -116,18 +119,37 @@ def bundle_path(name_or_path: str | Path) -> Path:
     return TRAINED_MODELS / str(name_or_path)
 
 
-def save_bundle(bundle: Bundle, folder: str | Path) -> Path:
-    """Write ``bundle`` to ``folder`` (weights first, card last; both atomic)."""
+def check_bundle_output(folder: str | Path, overwrite: bool = False) -> None:
+    """Raise :class:`InputError` unless a bundle can be written to ``folder``: it is not an
+    existing bundle (unless ``overwrite``; a shipped one is named as such), and it can be
+    created (:func:`surveymass.outputs.check_outputs`)."""
     folder = Path(folder)
+    shipped = (folder.name in SHIPPED_BUNDLES
+               and folder.absolute().parent.resolve() == TRAINED_MODELS.resolve())
+    if shipped and not overwrite:
+        raise InputError(f"{folder} is the shipped bundle {folder.name!r} (the model `surveymass "
+                         "infer` uses by default): choose another --name or -o/--output, or "
+                         "pass --overwrite (overwrite=True) to replace the shipped bundle")
+    check_outputs([_folder(folder)], overwrite)
+
+
+def _folder(folder: Path) -> Folder:
+    return Folder(folder, CARD, "model bundle")
+
+
+def save_bundle(bundle: Bundle, folder: str | Path, overwrite: bool = False) -> Path:
+    """Write ``bundle`` to ``folder``: weights and card into a temporary folder that then
+    replaces ``folder`` as a whole (an existing bundle only with ``overwrite``)."""
+    folder = Path(folder)
+    check_bundle_output(folder, overwrite)
     tensors = bundle.state_tensors()
-    with atomic_path(folder / WEIGHTS) as tmp:
-        torch.save(tensors, tmp)
-    card = bundle.card()
-    card["weights"] = {"file": WEIGHTS, "sha256": _sha256(folder / WEIGHTS),
-                       "tensors": {k: list(v.shape) for k, v in tensors.items()}}
-    card["provenance"] = provenance(bundle=bundle.name)
-    with atomic_path(folder / CARD) as tmp:
-        tmp.write_text(json.dumps(card, indent=1))
+    with staged_outputs([_folder(folder)], overwrite) as (tmp,):
+        torch.save(tensors, tmp / WEIGHTS)
+        card = bundle.card()
+        card["weights"] = {"file": WEIGHTS, "sha256": _sha256(tmp / WEIGHTS),
+                           "tensors": {k: list(v.shape) for k, v in tensors.items()}}
+        card["provenance"] = provenance(bundle=bundle.name)
+        (tmp / CARD).write_text(json.dumps(card, indent=1))
     return folder
 
 
