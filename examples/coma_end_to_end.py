@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     comparison, stats = run_compare(results, "literature",
                                     output=args.out / "coma_vs_literature.ecsv",
-                                    plot=args.out / "coma_vs_literature.png")
+                                    plot=args.out / "coma_vs_literature.png", overwrite=True)
     for ref in comparison:
         print(f"3. vs {ref['reference']}: {ref['log10_m200c_ref']:.2f} "
               f"-{ref['ref_err_lo']:.2f}/+{ref['ref_err_hi']:.2f}, normalised difference "
