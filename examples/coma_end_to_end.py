@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
 
     results = args.out / "coma_results.ecsv"
     result = run_infer([COMA_CATALOG], model=args.model, output=results,
-                       n_samples=args.samples, seed=args.seed, device="cpu", plots=args.out)
+                       n_samples=args.samples, seed=args.seed, device="cpu", plots=args.out,
+                       overwrite=True)  # the example's own outputs of an earlier run
     row = result.results[0]
     print(f"2. {row['name']}: {row['n_galaxies']} galaxies in the aperture, "
           f"{row['n_members']} members, sigma_v = {row['sigma_v'].value:.0f} km/s, "
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     comparison, stats = run_compare(results, "literature",
                                     output=args.out / "coma_vs_literature.ecsv",
-                                    plot=args.out / "coma_vs_literature.png")
+                                    plot=args.out / "coma_vs_literature.png", overwrite=True)
     for ref in comparison:
         print(f"3. vs {ref['reference']}: {ref['log10_m200c_ref']:.2f} "
               f"-{ref['ref_err_lo']:.2f}/+{ref['ref_err_hi']:.2f}, normalised difference "

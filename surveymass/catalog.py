@@ -18,6 +18,7 @@ from astropy.table import Table
 
 from surveymass.cosmology import C_KMS
 from surveymass.errors import InputError
+from surveymass.outputs import check_outputs
 from surveymass.provenance import atomic_path, provenance
 from surveymass.registry import Cluster
 
@@ -290,9 +291,7 @@ def write_catalog(table: Table, path: str | Path, cluster: Cluster | None,
     import surveymass
 
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise InputError(f"{path} exists; choose another output name or allow overwriting "
-                         "(--overwrite)")
+    check_outputs([path], overwrite)
     out = standardize(table) if set(COLUMNS) - set(table.colnames) else table
     out = Table(out, copy=True)
     out.meta.clear()

@@ -10,33 +10,24 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from surveymass.outputs import staged_outputs
+
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
 
     A crash or exception inside the block leaves any existing file at ``path`` untouched
-    and removes the temporary file. ``suffix`` defaults to the target's, so writers that
-    infer the format from the extension (astropy, h5py) keep working.
+    and removes the temporary file; the temporary keeps the target's suffixes, so writers
+    that infer the format from the extension (astropy, h5py) keep working. For several
+    outputs that must appear together, or must not replace old ones, see
+    :func:`surveymass.outputs.staged_outputs`.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=suffix or "".join(path.suffixes)
-    )
-    os.close(fd)
-    tmp_path = Path(tmp)
-    tmp_path.unlink()  # writers that refuse to overwrite get a fresh name
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+    with staged_outputs([path], overwrite=True) as (tmp,):
+        yield tmp
 
 
 def package_versions() -> dict[str, str]:

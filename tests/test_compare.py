@@ -393,6 +393,37 @@ def test_compare_cli_against_galweight_writes_table_and_plot(monkeypatch, record
     assert "2 matched pair(s) against galweight" in capsys.readouterr().out
 
 
+def test_compare_results_without_any_mass_print_a_table_and_a_message(tmp_path, capsys):
+    results = tmp_path / "results.ecsv"
+    nan = [np.nan, np.nan]
+    table = results_table(["Coma", "far"], [194.95, 60.0], [27.98, 5.0], [0.0231, 0.05],
+                          nan, nan, nan)
+    table["flags"] = ["too_few_galaxies", "redshift_out_of_range"]
+    table.write(results)
+    out = tmp_path / "cmp.ecsv"
+    assert main(["compare", str(results), "--against", "literature", "-o", str(out),
+                 "--plot", str(tmp_path / "cmp.png")]) == 0
+    printed = capsys.readouterr().out
+    assert "Coma  no mass  [too_few_galaxies]" in printed
+    assert "far  no mass  [redshift_out_of_range]" in printed
+    assert f"no cluster in {results} has a mass" in printed
+    written = QTable.read(out)
+    assert len(written) == 0 and written.meta["summary"]["n_results_without_mass"] == 2
+    assert not (tmp_path / "cmp.png").exists()  # nothing to plot
+
+
+def test_compare_refuses_to_replace_its_outputs_without_overwrite(tmp_path, capsys):
+    results = tmp_path / "results.ecsv"
+    results_table(["Coma"], [194.95], [27.98], [0.0231], [14.9], [14.8], [15.0]).write(results)
+    out = tmp_path / "cmp.ecsv"
+    out.write_text("mine")
+    assert main(["compare", str(results), "--against", "literature", "-o", str(out)]) == 2
+    assert f"{out} exists" in capsys.readouterr().err and out.read_text() == "mine"
+    assert main(["compare", str(results), "--against", "literature", "-o", str(out),
+                 "--overwrite"]) == 0
+    assert QTable.read(out)["name"][0] == "Coma"
+
+
 # --- bad input ----------------------------------------------------------------------------
 
 def test_results_missing_columns_is_a_clear_error(tmp_path, capsys):

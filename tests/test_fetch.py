@@ -247,6 +247,52 @@ def test_cache_is_used_and_a_damaged_file_is_refetched(replay):
     assert len(replay.sdss_params) == 3
 
 
+def _truncate_at_a_line(path, keep: float = 0.5) -> None:
+    """Cut a file after the line nearest ``keep`` of its length, as a crash would."""
+    text = path.read_text()
+    path.write_text(text[:text.index("\n", int(len(text) * keep)) + 1])
+
+
+def test_a_truncated_cache_file_is_refetched_online(replay):
+    query = FieldQuery(COMA, sources="sdss")
+    first = quiet_fetch(query)
+    (cached,) = cache_dir().glob("sdss_*.ecsv")
+    _truncate_at_a_line(cached)
+    # still a well-formed table, of about half the rows: used as complete before
+    assert 0 < len(Table.read(cached, format="ascii.ecsv")) < len(Table.read(
+        RECORDED / "skyserver_coma_30arcmin.csv", format="ascii.csv", comment="#"))
+    with pytest.warns(CacheWarning, match=r"damaged: it holds \d+ rows .* where \d+ rows"):
+        again = fetch_field(query, quiet=True)
+    assert len(replay.sdss_params) == 2
+    assert len(again.table) == len(first.table)
+    assert np.array_equal(again.table["objid"], first.table["objid"])
+    quiet_fetch(query)  # repaired: the cache answers again
+    assert len(replay.sdss_params) == 2
+
+
+def test_a_truncated_cache_file_is_refused_offline(replay):
+    query = FieldQuery(COMA, sources="sdss")
+    quiet_fetch(query)
+    (cached,) = cache_dir().glob("sdss_*.ecsv")
+    _truncate_at_a_line(cached)
+    replay.failures = 99  # the service is unreachable now
+    with pytest.raises(ServiceError, match=r"damaged: it holds \d+ rows.*truncated.*fetching "
+                       r"it again failed.*could not be reached.*never used"):
+        quiet_fetch(query)
+
+
+def test_a_changed_cache_file_of_the_same_length_is_refetched(replay):
+    query = FieldQuery(COMA, sources="sdss")
+    quiet_fetch(query)
+    (cached,) = cache_dir().glob("sdss_*.ecsv")
+    text = cached.read_text()
+    last = text.rstrip("\n").rsplit("\n", 1)[1]
+    cached.write_text(text.replace(last, last.replace("0.02", "0.03", 1)))
+    with pytest.warns(CacheWarning, match="SHA-256 differs"):
+        fetch_field(query, quiet=True)
+    assert len(replay.sdss_params) == 2
+
+
 def test_transient_failures_are_retried_with_backoff():
     waits, calls = [], []
 

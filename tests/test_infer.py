@@ -215,7 +215,7 @@ def test_results_and_details_are_written_together_or_not_at_all(toy, tmp_path,
 
     monkeypatch.setattr(fits.HDUList, "writeto", broken)
     with pytest.raises(OSError, match="disk full"):
-        write_result(result, output, {"seed": 1})
+        write_result(result, output, {"seed": 1}, overwrite=True)
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}  # no temporaries either
     assert after == before  # neither new file: the old pair is untouched
     fresh = tmp_path / "fresh.ecsv"
@@ -266,6 +266,81 @@ def test_cli_batch_table_writes_results_details_and_plots(toy, tmp_path, capsys)
     for name in ("Coma", "A2199"):
         image = __import__("matplotlib.pyplot").pyplot.imread(tmp_path / "plots" / f"{name}.png")
         assert image.shape[0] > 400 and image.shape[1] > 1000
+
+
+def _infer_coma(toy, tmp_path, *options) -> int:
+    return main(["infer", str(COMA), "--model", str(toy[1]), "-o", str(tmp_path / "res.ecsv"),
+                 "--plots", str(tmp_path / "plots"), "--samples", "32", "--device", "cpu",
+                 "-q", *options])
+
+
+def _files(folder) -> dict[str, bytes]:
+    """Every file under ``folder``, hidden ones too."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def _run_id(tmp_path) -> tuple[str, str]:
+    with fits.open(tmp_path / "res_details.fits") as hdul:
+        details = hdul[0].header["RUNID"]
+    return QTable.read(tmp_path / "res.ecsv").meta["provenance"]["run_id"], details
+
+
+def test_infer_refuses_to_replace_results_without_overwrite(toy, tmp_path, capsys,
+                                                            monkeypatch):
+    (tmp_path / "res.ecsv").write_text("my earlier results")
+    before = _files(tmp_path)
+    from surveymass.inference import infer
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("weighed the clusters before checking the outputs")
+
+    monkeypatch.setattr(infer, "infer_fields", no_work)
+    assert _infer_coma(toy, tmp_path) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'res.ecsv'} exists" in err and "--overwrite" in err
+    assert _files(tmp_path) == before
+
+
+def test_infer_unwritable_output_is_found_before_the_work(toy, tmp_path, capsys, monkeypatch):
+    from surveymass.inference import infer
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("weighed the clusters before checking the outputs")
+
+    monkeypatch.setattr(infer, "infer_fields", no_work)
+    (tmp_path / "taken").write_text("a file where a folder should be")
+    rc = main(["infer", str(COMA), "--model", str(toy[1]), "-o",
+               str(tmp_path / "taken" / "res.ecsv"), "-q"])
+    assert rc == 2 and "taken is a file, not a folder" in capsys.readouterr().err
+    rc = main(["infer", str(COMA), "--model", str(toy[1]), "--plots",
+               str(tmp_path / "taken" / "plots"), "-o", str(tmp_path / "r.ecsv"), "-q"])
+    assert rc == 2 and "taken is a file, not a folder" in capsys.readouterr().err
+
+
+def test_overwrite_replaces_results_details_and_plots_together(toy, tmp_path, monkeypatch):
+    assert _infer_coma(toy, tmp_path) == 0
+    first = _files(tmp_path)
+    assert sorted(first) == ["plots/Coma.png", "res.ecsv", "res_details.fits"]
+    old_ids = _run_id(tmp_path)
+    assert old_ids[0] == old_ids[1]
+
+    from surveymass.inference import plots
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("plotting failed")
+
+    monkeypatch.setattr(plots, "plot_cluster", broken)
+    with pytest.raises(RuntimeError, match="plotting failed"):
+        _infer_coma(toy, tmp_path, "--overwrite", "--seed", "1")
+    assert _files(tmp_path) == first  # old results, details and plot intact, no temporary
+    monkeypatch.undo()
+    assert _infer_coma(toy, tmp_path, "--overwrite", "--seed", "1") == 0
+    second = _files(tmp_path)
+    assert sorted(second) == sorted(first)
+    assert all(second[name] != first[name] for name in first)
+    new_ids = _run_id(tmp_path)
+    assert new_ids[0] == new_ids[1] != old_ids[0]
 
 
 @pytest.mark.parametrize("table, options, message", [

@@ -428,6 +428,6 @@ def test_report_is_written_atomically(tmp_path, monkeypatch):
 
     monkeypatch.setattr(report.json, "dumps", broken)
     with pytest.raises(RuntimeError):
-        write_report(results, tmp_path, {"path": "y.h5"}, {})
+        write_report(results, tmp_path, {"path": "y.h5"}, {}, overwrite=True)
     assert files["json"].read_text() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -3,11 +3,15 @@
 Each sub-command lives in its own module and registers itself on :data:`app`; heavy
 imports (torch, astroquery) happen inside the commands so that start-up stays fast.
 User errors (:class:`~surveymass.errors.SurveymassError`) print a one-line message and
-exit with status 2, without a traceback.
+exit with status 2, without a traceback. SIGTERM becomes ``SystemExit`` (status 143), so
+that, as after Ctrl-C, every open output is cleaned up and no partial file is left.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import signal
 import sys
 
 import typer
@@ -39,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``surveymass`` script; returns the exit status. Usage errors are
     reported by typer itself (its standalone mode), user errors here."""
     _register()
+    signal.signal(signal.SIGTERM, functools.partial(_terminate, os.getpid()))
     try:
         app(args=argv, standalone_mode=True)
     except SurveymassError as exc:
@@ -47,6 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0
+
+
+def _terminate(main_pid: int, signum: int, frame) -> None:
+    """SIGTERM handler: the command unwinds like after an exception, so that its temporary
+    outputs are removed; forked workers (mocks --workers) just end."""
+    if os.getpid() != main_pid:
+        os._exit(128 + signum)
+    typer.secho("terminated (SIGTERM); temporary files removed", fg=typer.colors.RED, err=True)
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

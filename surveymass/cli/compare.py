@@ -21,13 +21,28 @@ def compare_command(
                                          help="match radius [comoving h^-1 Mpc]"),
     max_dv: float = typer.Option(1500.0, "--max-dv", help="match velocity window [km/s]"),
     refresh: bool = typer.Option(False, "--refresh", help="re-query VizieR, ignore the cache"),
+    overwrite: bool = typer.Option(False, "--overwrite",
+                                   help="replace existing -o and --plot files"),
 ) -> None:
     """Compare masses with GalWeight (GalWCat19), the shipped literature table, or FILE."""
-    from surveymass.inference.compare import MatchWindow, format_summary, run_compare
+    from surveymass.inference.compare import (
+        MatchWindow,
+        format_summary,
+        read_results,
+        run_compare,
+    )
 
     window = MatchWindow(max_separation=max_separation, max_dv=max_dv)
     comparison, stats = run_compare(results, against, output=output, plot=plot,
-                                    window=window, refresh=refresh)
+                                    window=window, refresh=refresh, overwrite=overwrite)
+    if stats["n_results_without_mass"] == stats["n_results"]:
+        table = read_results(results)
+        for row in table[:50]:
+            flags = row["flags"] if "flags" in table.colnames else ""
+            typer.echo(f"{row['name']:>12s}  no mass  [{flags or 'no flag'}]")
+        typer.echo(f"no cluster in {results} has a mass (the flags say why; their meaning "
+                   "is in the table's 'flags' metadata): nothing to compare")
+        return
     for row in comparison[:50]:  # the full list is in the -o table
         typer.echo(f"{row['name']:>12s}  ours {row['log10_m200c_ours']:.2f} "
                    f"+/- {row['sigma_ours']:.2f}  ref {row['log10_m200c_ref']:.2f} "

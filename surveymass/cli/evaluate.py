@@ -18,6 +18,8 @@ def evaluate(
     samples: int = typer.Option(1000, "--samples", help="posterior samples per field"),
     seed: int = typer.Option(0, "--seed", help="seed of the posterior sampling"),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing report "
+                                   "folder (once the new report is complete)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
 ) -> None:
     """Scatter, bias, coverage (HPD, TARP), Wojtak sigma_N/sigma_0 and membership metrics."""
@@ -25,7 +27,7 @@ def evaluate(
     from surveymass.models.evaluate import evaluate_bundle
 
     report = evaluate_bundle(load_bundle(bundle), training_set, output, split, samples, seed,
-                             device, quiet)
+                             device, quiet, overwrite)
     s = report["summary"]
     typer.echo(f"scatter {s['scatter_npe_dex']:.3f} dex (M-sigma {s['scatter_msigma_dex']:.3f}); "
                f"coverage deviation HPD {s['coverage']['hpd_max_deviation']:.3f}, TARP "

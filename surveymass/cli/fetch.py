@@ -38,7 +38,8 @@ def fetch(
     output: Path | None = typer.Option(
         None, "-o", "--output", help="Output FITS file (default: <name>.fits)."),
     overwrite: bool = typer.Option(
-        False, "--overwrite", help="Replace the output file if it exists."),
+        False, "--overwrite", help="Replace the output file if it exists (once the new one "
+        "is complete)."),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Ignore cached answers and query the services again "
         "(the cache lives in $SURVEYMASS_CACHE or ~/.cache/surveymass)."),
@@ -49,14 +50,14 @@ def fetch(
     Writes a FITS sky catalogue: columns ra, dec, z, z_err, mag_r, source, objid,
     and a header with the cluster, the query and the counts. Answers are cached."""
     from surveymass.fetch import FieldQuery, fetch_field
+    from surveymass.outputs import check_outputs
     from surveymass.registry import cluster_from_options
 
     cluster = cluster_from_options(name, ra, dec, z)
     if cluster is None:
         raise InputError("give a cluster name (e.g. surveymass fetch coma) or --ra/--dec/--z")
     path = output or Path(_file_stem(cluster.name) + ".fits")
-    if path.exists() and not overwrite:  # fail before querying anything
-        raise InputError(f"{path} exists; choose another -o/--output or pass --overwrite")
+    check_outputs([path], overwrite)  # fail before querying anything
     query = FieldQuery(cluster, radius=radius, vwindow=vwindow, sources=sources,
                        data_release=dr)
     with warnings.catch_warnings(record=True) as caught:

@@ -39,6 +39,9 @@ def infer_command(
     survey: str | None = typer.Option(
         None, "--survey", help="Survey the catalogue comes from; refused unless the bundle "
         "was trained for it."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace existing results, details and plots (only once "
+        "the new ones are all complete)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
     """Weigh clusters: membership probabilities, velocity dispersion, M-sigma mass and
@@ -48,8 +51,9 @@ def infer_command(
     from surveymass.registry import cluster_from_options
 
     cluster = cluster_from_options(name, ra, dec, z)
-    result = run_infer([catalog_path(c) for c in catalogs], model=model, output=output, n_samples=samples, seed=seed,
-                       device=device, cluster=cluster, survey=survey, plots=plots, quiet=quiet)
+    result = run_infer([catalog_path(c) for c in catalogs], model=model, output=output,
+                       n_samples=samples, seed=seed, device=device, cluster=cluster,
+                       survey=survey, plots=plots, quiet=quiet, overwrite=overwrite)
     for row in result.results[:50]:
         typer.echo(_summary(row))
     if len(result.results) > 50:

@@ -8,7 +8,6 @@ from typing import List, Optional
 import typer
 
 from surveymass.cli import app
-from surveymass.errors import InputError
 from surveymass.phasespace import Aperture
 from surveymass.survey import DEFAULT_SURVEY
 
@@ -62,7 +61,8 @@ def mocks(
     workers: int = typer.Option(1, "--workers", help="Processes making fields (same result "
                                 "for any number)."),
     overwrite: bool = typer.Option(False, "--overwrite",
-                                   help="Replace an existing training set in --output."),
+                                   help="Replace an existing training set in --output (once "
+                                   "the new one is complete)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
     """Make mock sky fields around the universe's halos as the survey would observe them,
@@ -72,14 +72,13 @@ def mocks(
     from surveymass.mocks.build import TrainingSetConfig, make_training_set
     from surveymass.mocks.fields import MockConfig, check_window
     from surveymass.mocks.lines_of_sight import MassBins, check_fillable
-    from surveymass.mocks.trainingset import MANIFEST
+    from surveymass.mocks.trainingset import output_folder
+    from surveymass.outputs import check_outputs
     from surveymass.survey import load_survey
     from surveymass.universe.store import UniverseFile
     from surveymass.universe.synthetic.nuisance import load_prior
 
-    if (output / MANIFEST).exists() and not overwrite:
-        raise InputError(f"{output} already holds a training set; choose another -o/--output "
-                         "or pass --overwrite")
+    check_outputs([output_folder(output)], overwrite)  # before loading the universe
     survey_config = load_survey(survey)
     mock_config = MockConfig(setup=setup, aperture=Aperture(r_max, v_max, min_galaxies),
                              fibre_collisions=fibres, footprint=footprint,
@@ -92,7 +91,8 @@ def mocks(
                        config.per_bin, config.max_los)
         catalogue = source.load()
     manifest = make_training_set(catalogue, survey_config, output, mock_config, config,
-                                 universe_path=universe, progress=not quiet, workers=workers)
+                                 universe_path=universe, progress=not quiet, workers=workers,
+                                 overwrite=overwrite)
     counts = ", ".join(f"{name} {s['n_fields']}" for name, s in manifest["splits"].items())
     typer.echo(f"wrote {output}: {counts} fields")
     if manifest["shortfall_per_bin"]:

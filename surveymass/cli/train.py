@@ -37,6 +37,8 @@ def train(
     blocks: Optional[int] = typer.Option(None, "--blocks", help=f"Deep Sets blocks {_DEFAULT}"),
     flow_bins: Optional[int] = typer.Option(None, "--flow-bins", help=f"spline bins {_DEFAULT}"),
     estimator: str = typer.Option("gapper", "--estimator", help="gapper | biweight"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing bundle "
+                                   "folder (a shipped bundle too) once the new one is complete"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
 ) -> None:
     """Train the interloper classifier, the M–sigma fit and the mass posterior."""
@@ -52,5 +54,5 @@ def train(
     config = TrainingConfig(seed=seed, **given(batch_size=batch_size, max_epochs=epochs,
                                                learning_rate=learning_rate, patience=patience))
     folder = train_bundle(training_set, name, output, architecture, config, estimator,
-                          device, quiet)
+                          device, quiet, overwrite)
     typer.echo(f"bundle written to {folder}")

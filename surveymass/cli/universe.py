@@ -27,6 +27,8 @@ def build(
     cell_size: float = typer.Option(_SYNTHETIC.cell_size, help="density-grid cell [h^-1 Mpc]"),
     set_: list[str] = typer.Option(None, "--set", help="any SyntheticConfig parameter, "
                                                        "NAME=VALUE (repeatable)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing universe "
+                                   "file (once the new one is complete)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
 ) -> None:
     """Build the synthetic universe (without a sub-command); see also 'check' and 'convert'."""
@@ -43,7 +45,8 @@ def build(
               "cell_size": cell_size}
     params.update(_parse_settings(set_ or [], SyntheticConfig))
     config = SyntheticConfig.from_dict(params)
-    path = build_universe(config, output, progress=not quiet and sys.stderr.isatty())
+    path = build_universe(config, output, progress=not quiet and sys.stderr.isatty(),
+                          overwrite=overwrite)
     typer.echo(f"wrote {path}")
 
 
@@ -78,6 +81,8 @@ def check(
     seed: int = typer.Option(0, help="seed of the random subsamples"),
     wp_max_galaxies: int = typer.Option(300_000, help="galaxies per w_p sample (subsampled)"),
     profile_max_halos: int = typer.Option(2000, help="halos stacked in the radial profile"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing report "
+                                   "folder (once the new one is complete)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
 ) -> None:
     """Validate a universe against published statistics; write report.json, report.md, plots."""
@@ -88,7 +93,8 @@ def check(
     results, files = check_universe(universe, output, seed=seed,
                                     wp_max_galaxies=wp_max_galaxies,
                                     profile_max_halos=profile_max_halos,
-                                    progress=not quiet and sys.stderr.isatty())
+                                    progress=not quiet and sys.stderr.isatty(),
+                                    overwrite=overwrite)
     typer.echo(summary_table(results))
     typer.echo(f"report: {files['md']}")
 
@@ -115,6 +121,8 @@ def convert(
     mass_units: str = typer.Option(None, help="um-ascii without a '#Units: ... masses' header "
                                               "line: halo masses in msun (UniverseMachine "
                                               "DR1) or msun/h"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing universe "
+                                   "file (once the new one is complete)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
 ) -> None:
     """Convert a simulation catalogue into the surveymass universe format (streaming)."""
@@ -124,7 +132,8 @@ def convert(
     fmt = readers.detect_format(input_path) if input_format == "auto" else input_format
     if fmt not in readers.FORMATS:
         raise InputError(f"--format must be auto or one of {readers.FORMATS}, got {fmt!r}")
-    common = dict(redshift=redshift, box_size=box_size, chunk_size=chunk_size, quiet=quiet)
+    common = dict(redshift=redshift, box_size=box_size, chunk_size=chunk_size, quiet=quiet,
+                  overwrite=overwrite)
     galaxy_options = dict(stellar_mass="true" if true_stellar_mass else "obs",
                           min_stellar_mass=min_stellar_mass, min_host_mvir=min_host_mvir,
                           missing_hosts="drop" if drop_missing_hosts else "error")

@@ -21,7 +21,7 @@ from astropy.table import Table
 from surveymass.catalog import clean_catalog, standardize, write_catalog
 from surveymass.cosmology import default_cosmology, transverse_comoving_distance
 from surveymass.errors import InputError, SurveymassError
-from surveymass.fetch.cache import cache_key, load_cached, store_cached
+from surveymass.fetch.cache import cache_key, cached_query
 from surveymass.fetch.merge import merge_sources
 from surveymass.fetch.ned import query_ned
 from surveymass.fetch.network import with_retries
@@ -163,12 +163,8 @@ def _query_service(service: str, query: FieldQuery, radius_arcmin: float,
                        data_release=query.data_release)
     else:
         call = partial(query_ned, c.ra, c.dec, radius_arcmin)
-    key = cache_key(service, **key_fields)
-    if use_cache and (cached := load_cached(key)) is not None:
-        return cached
-    table = with_retries(call, SERVICE_NAMES[service])
-    store_cached(key, table)
-    return table
+    return cached_query(cache_key(service, **key_fields),
+                        partial(with_retries, call, SERVICE_NAMES[service]), use_cache)
 
 
 def footprint_header(query: FieldQuery, cosmology) -> dict:

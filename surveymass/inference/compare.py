@@ -31,6 +31,7 @@ from surveymass.catalog import ALIASES, find_columns
 from surveymass.cosmology import default_cosmology, transverse_comoving_distance
 from surveymass.errors import InputError
 from surveymass.phasespace import los_velocity, tangent_plane
+from surveymass.outputs import check_outputs, staged_outputs
 from surveymass.provenance import atomic_path, provenance, save_figure
 
 #: Columns of the results table (written by ``surveymass infer``) that compare needs.
@@ -190,6 +191,8 @@ def match_clusters(ours: QTable, theirs: QTable, window: MatchWindow = MatchWind
 
     For each of our clusters, the nearest reference row per distinct ``reference``.
     """
+    if len(ours) == 0:  # e.g. no cluster of a results table has a mass
+        return []
     cosmology = cosmology or default_cosmology()
     ra_t, dec_t = _plain(theirs["ra"]).astype(float), _plain(theirs["dec"]).astype(float)
     z_t, refs = _plain(theirs["z"]).astype(float), _plain(theirs["reference"]).astype(str)
@@ -309,21 +312,28 @@ def plot_comparison(comparison: QTable, stats: dict, path: str | Path) -> None:
 
 def run_compare(results: str | Path, against: str, output: str | Path | None = None,
                 plot: str | Path | None = None, window: MatchWindow = MatchWindow(),
-                refresh: bool = False) -> tuple[QTable, dict]:
-    """Read, match, compare and write: the work behind ``surveymass compare``."""
+                refresh: bool = False, overwrite: bool = False) -> tuple[QTable, dict]:
+    """Read, match, compare and write: the work behind ``surveymass compare``.
+
+    ``output`` and ``plot`` are checked before the work and replaced only with
+    ``overwrite``; the plot is written only when there are matched pairs."""
+    requested = [p for p in (output, plot) if p is not None]
+    check_outputs(requested, overwrite)
     ours = read_results(results)
     usable = np.isfinite(_plain(ours["log10_m200c_median"]).astype(float))
     reference = load_reference(against, refresh=refresh)
     comparison = compare_tables(ours[usable], reference, window)
     stats = summary_statistics(comparison)
     stats["n_results"], stats["n_results_without_mass"] = len(ours), int((~usable).sum())
-    if output is not None:
-        write_comparison(comparison, output, stats, results=str(results), against=against,
-                         match_window=asdict(window),
-                         reference_meta={k: str(v) for k, v in reference.meta.items()
-                                         if k != "provenance"})
-    if plot is not None and len(comparison):
-        plot_comparison(comparison, stats, plot)
+    targets = [p for p in (output, plot if len(comparison) else None) if p is not None]
+    with staged_outputs(targets, overwrite) as staging:
+        if output is not None:
+            write_comparison(comparison, staging[0], stats, results=str(results),
+                             against=against, match_window=asdict(window),
+                             reference_meta={k: str(v) for k, v in reference.meta.items()
+                                             if k != "provenance"})
+        if plot is not None and len(comparison):
+            plot_comparison(comparison, stats, staging[-1])
     return comparison, stats
 
 

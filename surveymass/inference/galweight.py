@@ -28,7 +28,7 @@ from astropy.table import QTable, Table
 
 from surveymass.errors import ServiceError
 from surveymass.fetch.cache import cache_path as _query_cache_path
-from surveymass.fetch.cache import load_cached, store_cached
+from surveymass.fetch.cache import cached_query
 from surveymass.fetch.network import TRIES, with_retries
 
 VIZIER_CATALOG = "J/ApJS/246/2"
@@ -58,32 +58,27 @@ def fetch_galweight_table(refresh: bool = False, retries: int = TRIES,
                           backoff_s: float = 2.0) -> Table:
     """The raw GalWCat19 cluster table as VizieR serves it, from the cache when present.
 
-    A cache file that cannot be read, or holds no cluster table, is fetched again with a
-    warning. Transient failures are retried ``retries`` times in all, waiting
+    A cache file that cannot be read, does not match its recorded length and checksum, or
+    holds no cluster table, is fetched again with a warning
+    (:func:`~surveymass.fetch.cache.cached_query`). Transient failures are retried ``retries`` times in all, waiting
     ``backoff_s``, then twice as long each time (:func:`~surveymass.fetch.network.
     with_retries`); then, or at once for an error answer or an unreachable network,
     :class:`ServiceError`.
     """
-    cached = None if refresh else load_cached(CACHE_KEY)
-    if cached is not None:
-        try:
-            _cluster_columns(cached)
-            return cached
-        except ServiceError as exc:
-            warnings.warn(f"GalWCat19 cache {cache_path()} is unusable ({exc}); fetching it "
-                          "again from VizieR", stacklevel=2)
-    tables = with_retries(_query_vizier, f"VizieR ({VIZIER_CATALOG})", tries=retries,
-                          first_delay_s=backoff_s,
-                          hint=f"Check the network and try again later, or place a cached "
-                          f"copy at {cache_path()}")
-    if len(tables) == 0:
-        raise ServiceError(f"VizieR returned no tables for {VIZIER_CATALOG}; the "
-                           "catalogue may have moved: check https://vizier.cds.unistra.fr")
-    table = select_cluster_table(tables)
-    table.meta["vizier_catalog"] = VIZIER_CATALOG
-    table.meta["queried_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    store_cached(CACHE_KEY, table)
-    return table
+    def query() -> Table:
+        tables = with_retries(_query_vizier, f"VizieR ({VIZIER_CATALOG})", tries=retries,
+                              first_delay_s=backoff_s,
+                              hint=f"Check the network and try again later, or place a "
+                              f"cached copy at {cache_path()}")
+        if len(tables) == 0:
+            raise ServiceError(f"VizieR returned no tables for {VIZIER_CATALOG}; the "
+                               "catalogue may have moved: check https://vizier.cds.unistra.fr")
+        table = select_cluster_table(tables)
+        table.meta["vizier_catalog"] = VIZIER_CATALOG
+        table.meta["queried_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return table
+
+    return cached_query(CACHE_KEY, query, use_cache=not refresh, validate=_cluster_columns)
 
 
 def _query_vizier():

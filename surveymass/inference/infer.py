@@ -34,7 +34,8 @@ from astropy.table import MaskedColumn, QTable, Table
 from surveymass.errors import InputError
 from surveymass.paths import DEFAULT_OUTPUT
 from surveymass.phasespace import PhaseSpace, sky_to_phase_space
-from surveymass.provenance import atomic_path, provenance
+from surveymass.outputs import check_outputs, staged_outputs
+from surveymass.provenance import provenance
 from surveymass.registry import Cluster
 from surveymass.survey import selection_applied
 
@@ -318,14 +319,26 @@ def _checked_output(output: str | Path) -> Path:
     return output
 
 
-def write_result(result: InferenceResult, output: str | Path, record: dict) -> tuple[Path, Path]:
+def write_result(result: InferenceResult, output: str | Path, record: dict,
+                 overwrite: bool = False) -> tuple[Path, Path]:
     """Write the results ECSV and its ``_details.fits`` companion (GALAXIES, POSTERIOR).
 
-    Both are written to temporaries and renamed only when both are complete; they share a
-    ``run_id`` (in the provenance of each, and the FITS keyword RUNID)."""
+    Both are written to temporaries and moved into place together, only when both are
+    complete (:func:`~surveymass.outputs.staged_outputs`); existing files are replaced only
+    with ``overwrite``."""
+    output = _checked_output(output)
+    targets = [output, details_path(output)]
+    with staged_outputs(targets, overwrite) as staging:
+        _write_files(result, *staging, record)
+    return output, targets[1]
+
+
+def _write_files(result: InferenceResult, table_path: Path, details: Path,
+                 record: dict) -> None:
+    """The results table and the details file; they share a ``run_id`` (in the provenance
+    of each, and the FITS keyword RUNID)."""
     from astropy.io import fits
 
-    output = _checked_output(output)
     record = {**record, "run_id": uuid.uuid4().hex}
     table = result.results.copy()
     table.meta.update(provenance=record, flags=FLAGS,
@@ -340,12 +353,8 @@ def write_result(result: InferenceResult, output: str | Path, record: dict) -> t
     primary = fits.PrimaryHDU()
     primary.header["PROVENAN"] = json.dumps(record, default=str)
     primary.header["RUNID"] = (record["run_id"], "shared with the results table")
-    details = details_path(output)
-    # both temporaries complete before either rename: a failure leaves neither new file
-    with atomic_path(output) as tmp_table, atomic_path(details) as tmp_details:
-        table.write(tmp_table, format="ascii.ecsv")
-        fits.HDUList([primary, galaxies, posterior]).writeto(tmp_details)
-    return output, details
+    table.write(table_path, format="ascii.ecsv")
+    fits.HDUList([primary, galaxies, posterior]).writeto(details)
 
 
 def card_sha256(model: str | Path) -> str:
@@ -368,18 +377,27 @@ def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
               output: str | Path = DEFAULT_OUTPUT, n_samples: int = 1000, seed: int = 0,
               device: str = "auto", cluster: Cluster | None = None,
               survey: str | None = None, plots: str | Path | None = None,
-              quiet: bool = True) -> InferenceResult:
+              quiet: bool = True, overwrite: bool = False) -> InferenceResult:
     """Read ``catalogs``, weigh their clusters with bundle ``model`` (default: the shipped
-    one), write the results table and details file, and optionally the plots."""
+    one), write the results table and details file, and optionally the plots (one PNG per
+    cluster in folder ``plots``).
+
+    Every output is checked before the work; existing ones are replaced only with
+    ``overwrite``, and only once all the new files are complete, all together."""
+    from surveymass.inference.plots import plot_paths
     from surveymass.models.bundle import DEFAULT_BUNDLE, load_bundle
     from surveymass.models.training import resolve_device
 
-    _checked_output(output)
+    output = _checked_output(output)
+    targets = [output, details_path(output)]
+    fields = read_fields(catalogs, cluster)
+    if plots is not None:
+        targets += plot_paths([f.cluster.name for f in fields], plots)
+    check_outputs(targets, overwrite)
     model = model or DEFAULT_BUNDLE
     torch_device = resolve_device(device)
     bundle = load_bundle(model, torch_device)
     check_survey(bundle, survey)
-    fields = read_fields(catalogs, cluster)
     result = infer_fields(fields, bundle, n_samples, seed, torch_device, quiet)
     record = provenance(model={"name": bundle.name, "path": str(model),
                                "card_sha256": card_sha256(model)},
@@ -388,9 +406,10 @@ def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
                         seed=seed, n_samples=n_samples,
                         device=str(torch_device),
                         cluster=None if cluster is None else cluster.__dict__)
-    write_result(result, output, record)
-    if plots is not None:
-        from surveymass.inference.plots import plot_clusters
+    with staged_outputs(targets, overwrite) as staging:
+        _write_files(result, staging[0], staging[1], record)
+        if plots is not None:
+            from surveymass.inference.plots import plot_clusters
 
-        plot_clusters(result, bundle, plots, quiet=quiet)
+            plot_clusters(result, bundle, staging[2:], quiet=quiet)
     return result

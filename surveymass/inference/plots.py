@@ -21,21 +21,24 @@ from surveymass.provenance import save_figure
 CMAP = "coolwarm"
 
 
-def plot_clusters(result, bundle, folder: str | Path, quiet: bool = True) -> list[Path]:
-    """Write ``<folder>/<cluster name>.png`` for every cluster of ``result`` (with the row
-    number appended when names repeat)."""
+def plot_paths(names: list[str], folder: str | Path) -> list[Path]:
+    """``<folder>/<cluster name>.png`` for each cluster (with the row number appended when
+    names repeat)."""
+    stems = [_file_name(name) for name in names]
+    unique = len(set(stems)) == len(stems)
+    return [Path(folder) / f"{stem if unique else f'{stem}_{i}'}.png"
+            for i, stem in enumerate(stems)]
+
+
+def plot_clusters(result, bundle, paths: list[Path], quiet: bool = True) -> list[Path]:
+    """Write the figure of every cluster of ``result`` to ``paths`` (one per row, e.g.
+    from :func:`plot_paths`)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    folder = Path(folder)
-    names = [_file_name(name) for name in result.results["name"]]
-    unique = len(set(names)) == len(names)
-    paths = []
     for i in progress_bar(range(len(result.results)), desc="plots", quiet=quiet):
         galaxies = result.galaxies[result.galaxies["row"] == i]
-        file_name = names[i] if unique else f"{names[i]}_{i}"
-        paths.append(plot_cluster(result.results[i], galaxies, result.samples[i], bundle,
-                                  folder / f"{file_name}.png"))
+        plot_cluster(result.results[i], galaxies, result.samples[i], bundle, paths[i])
     return paths
 
 

@@ -31,9 +31,11 @@ from surveymass.mocks.trainingset import (
     GALAXY_COLUMNS,
     NUISANCE_COLUMNS,
     assign_splits,
+    output_folder,
     summarize,
     write_training_set,
 )
+from surveymass.outputs import check_outputs
 from surveymass.photometry import absolute_magnitude_limit
 from surveymass.progress import progress_bar
 from surveymass.provenance import provenance
@@ -240,16 +242,18 @@ def make_training_set(universe: Universe, survey: SurveyConfig, out_dir: str | P
                       mock_config: MockConfig | None = None,
                       config: TrainingSetConfig | None = None,
                       universe_path: str | Path | None = None, progress: bool = True,
-                      workers: int = 1) -> dict:
+                      workers: int = 1, overwrite: bool = False) -> dict:
     """Make mock fields from ``universe`` for ``survey`` and write a training set to
     ``out_dir`` (see :mod:`surveymass.mocks.trainingset`); returns the manifest.
     ``workers`` > 1 makes fields in that many forked processes (same result).
 
-    Every check (survey, mass range, box size) runs before any field is made."""
+    Every check (output folder, survey, mass range, box size) runs before any field is
+    made; an existing training set in ``out_dir`` is replaced only with ``overwrite``."""
     mock_config = mock_config or MockConfig()
     config = config or TrainingSetConfig()
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}")
+    check_outputs([output_folder(out_dir)], overwrite)
     halos = universe.halos
     log_mass = np.log10(halos["m200c"])
     check_fillable(log_mass, config.bins, config.per_bin, config.max_los)
@@ -292,5 +296,5 @@ def make_training_set(universe: Universe, survey: SurveyConfig, out_dir: str | P
                                  universe=str(universe_path) if universe_path else None,
                                  survey=survey.name),
     }
-    write_training_set(out_dir, tables, manifest)
+    write_training_set(out_dir, tables, manifest, overwrite)
     return manifest

@@ -30,7 +30,7 @@ from astropy.table import Table
 
 from surveymass.errors import InputError
 from surveymass.mocks.lines_of_sight import MassBins
-from surveymass.provenance import atomic_path
+from surveymass.outputs import Folder, staged_outputs
 from surveymass.universe.synthetic.nuisance import COLUMN_PREFIX, DEVIATE_COLUMN, PARAMETERS
 
 FORMAT = "surveymass-trainingset"
@@ -120,24 +120,30 @@ def summarize(fields: Table, galaxies: Table, bins: MassBins) -> dict:
     return {"n_fields": len(fields), "n_galaxies": len(galaxies), "per_mass_bin": rows}
 
 
+def output_folder(path: str | Path) -> Folder:
+    """A training-set folder as an output (:mod:`surveymass.outputs`): marked by its
+    manifest."""
+    return Folder(Path(path), MANIFEST, "training set")
+
+
 def write_training_set(path: str | Path, splits: dict[str, tuple[Table, Table]],
-                       manifest: dict) -> Path:
+                       manifest: dict, overwrite: bool = False) -> Path:
     """Write ``splits`` (name -> (fields, galaxies)) and the manifest into folder ``path``.
 
-    Each file is written atomically; the manifest is written last, so a folder with a
-    manifest is complete."""
+    The files are written into a temporary folder that then replaces ``path`` as a whole
+    (an existing training set only with ``overwrite``), so a folder with a manifest is
+    complete."""
     path = Path(path)
     unknown = set(splits) - set(SPLITS)
     if unknown:
         raise InputError(f"unknown split(s) {sorted(unknown)}; splits are {SPLITS}")
-    path.mkdir(parents=True, exist_ok=True)
     record = {"format": FORMAT, "version": VERSION, **manifest}
     stamp = json.dumps(record.get("provenance", {}), default=_json_default)
     spec = field_columns(record)
-    for name, (fields, galaxies) in splits.items():
-        _write_split(path / f"{name}.fits", name, fields, galaxies, stamp, spec)
-    with atomic_path(path / MANIFEST) as tmp:
-        tmp.write_text(json.dumps(record, indent=1, default=_json_default))
+    with staged_outputs([output_folder(path)], overwrite) as (tmp,):
+        for name, (fields, galaxies) in splits.items():
+            _write_split(tmp / f"{name}.fits", name, fields, galaxies, stamp, spec)
+        (tmp / MANIFEST).write_text(json.dumps(record, indent=1, default=_json_default))
     return path
 
 
@@ -185,8 +191,7 @@ def _write_split(target: Path, name: str, fields: Table, galaxies: Table,
                 unit, doc = spec[column]
                 hdu.header.comments[f"TTYPE{i}"] = (f"[{unit}] {doc}" if unit else doc)[:40]
         hdus.append(hdu)
-    with atomic_path(target) as tmp:
-        fits.HDUList(hdus).writeto(tmp)
+    fits.HDUList(hdus).writeto(target)
 
 
 def _check_columns(table: Table, spec: dict, what: str, where: Path) -> None:

@@ -31,6 +31,7 @@ from surveymass.models.deepsets import Architecture
 from surveymass.models.dispersion import MSigmaRelation
 from surveymass.models.features import FIELD_FEATURES, GALAXY_FEATURES, Normalisation
 from surveymass.models.posterior import MassPosterior
+from surveymass.outputs import Folder, check_outputs, staged_outputs
 from surveymass.paths import TRAINED_MODELS, user_models
 from surveymass.phasespace import Aperture
 from surveymass.provenance import atomic_path, provenance
@@ -190,17 +191,37 @@ def _check_integrity(path: Path, card: dict) -> None:
                      "card as saved or retrain the bundle")
 
 
-def save_bundle(bundle: Bundle, folder: str | Path) -> Path:
-    """Write ``bundle`` to ``folder`` (weights first, card last; both atomic)."""
+def check_bundle_output(folder: str | Path, overwrite: bool = False) -> None:
+    """Raise :class:`InputError` unless a bundle can be written to ``folder``: it is not an
+    existing bundle (unless ``overwrite``; a shipped one is named as such), and it can be
+    created (:func:`surveymass.outputs.check_outputs`)."""
     folder = Path(folder)
+    shipped = (folder.absolute().parent.resolve() == TRAINED_MODELS.resolve()
+               and (folder / CARD).exists())
+    if shipped and not overwrite:
+        raise InputError(f"{folder} is the shipped bundle {folder.name!r} (the model `surveymass "
+                         "infer` uses by default): choose another --name or -o/--output, or "
+                         "pass --overwrite (overwrite=True) to replace the shipped bundle")
+    check_outputs([_folder(folder)], overwrite)
+
+
+def _folder(folder: Path) -> Folder:
+    return Folder(folder, CARD, "model bundle")
+
+
+def save_bundle(bundle: Bundle, folder: str | Path, overwrite: bool = False) -> Path:
+    """Write ``bundle`` to ``folder``: weights and card into a temporary folder that then
+    replaces ``folder`` as a whole (an existing bundle only with ``overwrite``)."""
+    folder = Path(folder)
+    check_bundle_output(folder, overwrite)
     tensors = bundle.state_tensors()
-    with atomic_path(folder / WEIGHTS) as tmp:
-        torch.save(tensors, tmp)
-    card = bundle.card()
-    card["weights"] = {"file": WEIGHTS, "sha256": _sha256(folder / WEIGHTS),
-                       "tensors": {k: list(v.shape) for k, v in tensors.items()}}
-    card["provenance"] = provenance(bundle=bundle.name)
-    write_card(folder, card)
+    with staged_outputs([_folder(folder)], overwrite) as (tmp,):
+        torch.save(tensors, tmp / WEIGHTS)
+        card = bundle.card()
+        card["weights"] = {"file": WEIGHTS, "sha256": _sha256(tmp / WEIGHTS),
+                           "tensors": {k: list(v.shape) for k, v in tensors.items()}}
+        card["provenance"] = provenance(bundle=bundle.name)
+        write_card(tmp, card)
     return folder
 
 

@@ -31,7 +31,8 @@ from surveymass.models.data import FieldSet
 from surveymass.models.membership import shifting_gapper_fields
 from surveymass.models.predict import Prediction, log_prob_delta, predict
 from surveymass.models.training import resolve_device
-from surveymass.provenance import atomic_path, provenance
+from surveymass.outputs import Folder, check_outputs, staged_outputs
+from surveymass.provenance import provenance
 
 LEVELS = np.round(np.linspace(0.05, 0.95, 19), 2)
 #: The mass range of the targets (issue 5), log10 M200c [h^-1 Msun].
@@ -264,10 +265,13 @@ def check_training_set(bundle: Bundle, training_set: str | Path) -> None:
 
 def evaluate_bundle(bundle: Bundle, training_set: str | Path, output: str | Path,
                     split: str = "test", n_samples: int = 1000, seed: int = 0,
-                    device: str = "auto", quiet: bool = False) -> dict:
+                    device: str = "auto", quiet: bool = False, overwrite: bool = False) -> dict:
     """Evaluate ``bundle`` on a split of ``training_set``; writes report.json, report.md
-    and PNG plots to ``output`` and returns the report; the training set must match the
-    bundle (:func:`check_training_set`)."""
+    and PNG plots to folder ``output`` (checked first; an existing report is replaced
+    only with ``overwrite``, as a whole) and returns the report; the training set must
+    match the bundle (:func:`check_training_set`)."""
+    folder = Folder(Path(output), "report.json", "evaluation report")
+    check_outputs([folder], overwrite)
     check_training_set(bundle, training_set)
     fields = datasets.load_split(training_set, split)
     torch_device = resolve_device(device)
@@ -288,12 +292,10 @@ def evaluate_bundle(bundle: Bundle, training_set: str | Path, output: str | Path
         report["membership"] = membership_report(fields, prediction, quiet=quiet)
     report["provenance"] = provenance(bundle=bundle.name, training_set=str(training_set),
                                       split=split)
-    output = Path(output)
     from surveymass.models import report_plots  # matplotlib only when writing a report
 
-    report["plots"] = report_plots.write_plots(report, fields, prediction, output)
-    with atomic_path(output / "report.json") as tmp:
-        tmp.write_text(json.dumps(report, indent=1))
-    with atomic_path(output / "report.md") as tmp:
-        tmp.write_text(report_plots.markdown(report))
+    with staged_outputs([folder], overwrite) as (tmp,):
+        report["plots"] = report_plots.write_plots(report, fields, prediction, tmp)
+        (tmp / "report.json").write_text(json.dumps(report, indent=1))
+        (tmp / "report.md").write_text(report_plots.markdown(report))
     return report

@@ -18,7 +18,13 @@ import torch
 
 from surveymass.errors import InputError
 from surveymass.models import datasets
-from surveymass.models.bundle import Bundle, build_networks, bundle_path, save_bundle
+from surveymass.models.bundle import (
+    Bundle,
+    build_networks,
+    bundle_path,
+    check_bundle_output,
+    save_bundle,
+)
 from surveymass.models.data import FieldSet
 from surveymass.models.deepsets import Architecture
 from surveymass.models.dispersion import ESTIMATORS, fit_msigma
@@ -95,10 +101,13 @@ def _history_summary(history: dict) -> dict:
 def train_bundle(training_set: str | Path, name: str, output: str | Path | None = None,
                  architecture: Architecture = Architecture(),
                  config: TrainingConfig = TrainingConfig(), estimator: str = "gapper",
-                 device: str = "auto", quiet: bool = False) -> Path:
+                 device: str = "auto", quiet: bool = False, overwrite: bool = False) -> Path:
     """Train a bundle on ``training_set`` and write it to ``output`` (default
     :func:`~surveymass.models.bundle.bundle_path` of NAME: the user's bundle folder, or the
-    shipped one for a shipped name); returns the bundle folder."""
+    shipped one for a shipped name); returns the bundle folder. The folder is checked before
+    the training: an existing bundle is replaced only with ``overwrite``."""
+    folder = Path(output) if output else bundle_path(name)
+    check_bundle_output(folder, overwrite)
     if estimator not in ESTIMATORS:
         raise InputError(f"unknown dispersion estimator {estimator!r}; use one of {ESTIMATORS}")
     start = time.perf_counter()
@@ -147,7 +156,7 @@ def train_bundle(training_set: str | Path, name: str, output: str | Path | None 
         },
         "metrics": {"test": summary_metrics(bundle, splits["test"].fields, test_prediction)},
     }
-    return save_bundle(bundle, output or bundle_path(name))
+    return save_bundle(bundle, folder, overwrite)
 
 
 def _set_standardisation(posterior, train: Split) -> None:

@@ -26,7 +26,8 @@ from astropy.cosmology import FLRW
 
 from surveymass.cosmology import cosmology_from_dict, cosmology_to_dict
 from surveymass.errors import InputError
-from surveymass.provenance import atomic_path, provenance
+from surveymass.outputs import check_outputs, staged_outputs
+from surveymass.provenance import provenance
 
 FORMAT = "surveymass-universe"
 VERSION = 1
@@ -114,23 +115,27 @@ class UniverseWriter:
     """Write a universe chunk by chunk (for catalogues larger than memory).
 
     Use as a context manager; the file appears at ``path`` only when the block succeeds.
+    The output is checked on construction, before any work: an existing file is replaced
+    only with ``overwrite``.
     """
 
     def __init__(self, path: str | Path, cosmology: FLRW, redshift: float, box_size: float,
-                 config: dict | None = None, source: dict | None = None):
+                 config: dict | None = None, source: dict | None = None,
+                 overwrite: bool = False):
         """``config``: the parameters that made the universe; ``source``: provenance entries
         (input files, seeds) added to the standard record."""
         if not box_size > 0:
             raise InputError(f"box_size must be positive, got {box_size}")
         self._target = Path(path)
-        self._atomic = atomic_path(self._target)
+        check_outputs([self._target], overwrite)
+        self._atomic = staged_outputs([self._target], overwrite)
         self._meta = dict(redshift=float(redshift), box_size=float(box_size),
                           cosmology=json.dumps(cosmology_to_dict(cosmology)),
                           config=json.dumps(config or {}),
                           provenance=json.dumps(provenance(**(source or {}))))
 
     def __enter__(self) -> "UniverseWriter":
-        tmp = self._atomic.__enter__()
+        (tmp,) = self._atomic.__enter__()
         self._file = h5py.File(tmp, "w")
         self._file.attrs.update(format=FORMAT, version=VERSION, **self._meta)
         for table, spec in _TABLES.items():
@@ -162,11 +167,13 @@ class UniverseWriter:
         self._atomic.__exit__(exc_type, exc, tb)
 
 
-def write_universe(universe: Universe, path: str | Path) -> None:
-    """Write an in-memory universe to ``path`` atomically."""
+def write_universe(universe: Universe, path: str | Path, overwrite: bool = False) -> None:
+    """Write an in-memory universe to ``path`` atomically (an existing file only with
+    ``overwrite``)."""
     universe.validate()
     with UniverseWriter(path, universe.cosmology, universe.redshift, universe.box_size,
-                        universe.config, source=universe.provenance) as writer:
+                        universe.config, source=universe.provenance,
+                        overwrite=overwrite) as writer:
         writer.append("halos", universe.halos)
         writer.append("galaxies", universe.galaxies)
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from surveymass.cosmology import cosmology_to_dict
+from surveymass.outputs import check_outputs
 from surveymass.phasespace import Aperture
 from surveymass.progress import progress_bar
 from surveymass.universe.check.checks import (
@@ -24,7 +25,12 @@ from surveymass.universe.check.checks import (
     check_radial_velocity,
     check_velocity_dispersion,
 )
-from surveymass.universe.check.report import shortfalls, summary_table, write_report
+from surveymass.universe.check.report import (
+    report_folder,
+    shortfalls,
+    summary_table,
+    write_report,
+)
 from surveymass.universe.store import UniverseFile
 
 __all__ = ["CheckResult", "check_universe", "run_checks", "shortfalls", "summary_table",
@@ -60,11 +66,14 @@ def run_checks(source: Source, seed: int = 0, wp_max_galaxies: int = 300_000,
 
 def check_universe(path: str | Path, out_dir: str | Path, seed: int = 0,
                    wp_max_galaxies: int = 300_000, profile_max_halos: int = 2000,
-                   progress: bool = False) -> tuple[list[CheckResult], dict[str, Path]]:
-    """Check the universe file at ``path`` (read in chunks) and write the report to ``out_dir``.
+                   progress: bool = False, overwrite: bool = False
+                   ) -> tuple[list[CheckResult], dict[str, Path]]:
+    """Check the universe file at ``path`` (read in chunks) and write the report to ``out_dir``
+    (checked first; an existing report is replaced only with ``overwrite``).
 
     Returns the check results and the paths of the written files.
     """
+    check_outputs([report_folder(out_dir)], overwrite)
     settings = dict(seed=seed, wp_max_galaxies=wp_max_galaxies,
                     profile_max_halos=profile_max_halos, line_of_sight="z")
     with UniverseFile(path) as universe:
@@ -75,5 +84,5 @@ def check_universe(path: str | Path, out_dir: str | Path, seed: int = 0,
                            config=universe.config, provenance=universe.provenance)
         results = run_checks(universe, seed=seed, wp_max_galaxies=wp_max_galaxies,
                              profile_max_halos=profile_max_halos, progress=progress)
-    files = write_report(results, out_dir, description, settings)
+    files = write_report(results, out_dir, description, settings, overwrite)
     return results, files

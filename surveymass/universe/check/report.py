@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from surveymass.provenance import atomic_path, provenance, save_figure
+from surveymass.outputs import Folder, staged_outputs
+from surveymass.provenance import provenance, save_figure
 from surveymass.universe.check.checks import FALL_SHORT, CheckResult
 from surveymass.universe.check.references import (
     DEEPSETS_INTERLOPER_AROUND_13_5,
@@ -52,28 +53,33 @@ def summary_table(results: list[CheckResult]) -> str:
     return "\n".join(lines)
 
 
+def report_folder(out_dir: str | Path) -> Folder:
+    """A report folder as an output (:mod:`surveymass.outputs`): marked by report.json."""
+    return Folder(Path(out_dir), "report.json", "universe check report")
+
+
 def write_report(results: list[CheckResult], out_dir: str | Path, universe: dict,
-                 settings: dict) -> dict[str, Path]:
+                 settings: dict, overwrite: bool = False) -> dict[str, Path]:
     """Write report.json, report.md and the plots into ``out_dir``; return their paths.
 
+    The files are written into a temporary folder that then replaces ``out_dir`` as a
+    whole (an existing report only with ``overwrite``).
     ``universe``: description of the checked universe (path, box, redshift, counts, config);
     ``settings``: the parameters of the checks (seeds, subsample sizes).
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     plots = {r.name: out_dir / f"{r.name}.png" for r in results if r.table}
-    for r in results:
-        if r.name in plots:
-            _plot(r, plots[r.name])
     record = dict(format=REPORT_FORMAT, universe=universe, settings=settings,
                   checks=[r.to_dict() for r in results], shortfalls=shortfalls(results),
                   plots={k: p.name for k, p in plots.items()},
                   provenance=provenance(inputs=[universe.get("path")], settings=settings))
     paths = {"json": out_dir / "report.json", "md": out_dir / "report.md"}
-    with atomic_path(paths["json"]) as tmp:
-        tmp.write_text(json.dumps(_jsonable(record), indent=1))
-    with atomic_path(paths["md"]) as tmp:
-        tmp.write_text(_markdown(results, universe, plots))
+    with staged_outputs([report_folder(out_dir)], overwrite) as (tmp,):
+        for r in results:
+            if r.name in plots:
+                _plot(r, tmp / plots[r.name].name)
+        (tmp / paths["json"].name).write_text(json.dumps(_jsonable(record), indent=1))
+        (tmp / paths["md"].name).write_text(_markdown(results, universe, plots))
     return {**paths, **plots}
 
 

@@ -239,8 +239,9 @@ _HALO_FIELDS = {"id": "id", "x": "x", "y": "y", "z": "z", "vx": "vx", "vy": "vy"
 def convert_hlist(path: str | Path, output: str | Path, *, redshift: float | None = None,
                   box_size: float | None = None, cosmology: FLRW | None = None,
                   min_m200c: float = 0.0, chunk_size: int = DEFAULT_CHUNK_SIZE,
-                  quiet: bool = False) -> dict:
-    """Convert an hlist catalogue to a surveymass universe (halos only) at ``output``.
+                  quiet: bool = False, overwrite: bool = False) -> dict:
+    """Convert an hlist catalogue to a surveymass universe (halos only) at ``output`` (an
+    existing file is replaced only with ``overwrite``).
 
     ``redshift``, ``box_size`` [h^-1 Mpc] and ``cosmology`` default to the header's values
     (scale factor from the ``#a =`` line, the ``scale`` column or the file name).
@@ -271,7 +272,7 @@ def convert_hlist(path: str | Path, output: str | Path, *, redshift: float | Non
                   halos_below_min_m200c=0, halos_model_concentration=0, halos=0)
     dtypes = {"id": "i8", "host_flag": "i8"}
     with UniverseWriter(output, cosmology, redshift, box_size, config,
-                        source={"inputs": [str(header.path)]}) as writer, \
+                        source={"inputs": [str(header.path)]}, overwrite=overwrite) as writer, \
             progress_bar(desc="hlist halos", unit=" rows", quiet=quiet) as bar:
         for chunk in catalogue.iter_chunks(positions, dtypes, chunk_size):
             _append_hlist_halos(writer, chunk, redshift, box_size, cosmology, mass_column,

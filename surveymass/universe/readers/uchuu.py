@@ -289,7 +289,8 @@ def convert_uchuu_um(data1: str | Path, output: str | Path, *,
                      cosmology: FLRW | None = None, stellar_mass: str = "obs",
                      min_stellar_mass: float = 0.0, min_host_mvir: float = 0.0,
                      missing_hosts: str = "error", luminosity: MassToLight | None = None,
-                     chunk_size: int = DEFAULT_CHUNK_SIZE, quiet: bool = False) -> dict:
+                     chunk_size: int = DEFAULT_CHUNK_SIZE, quiet: bool = False,
+                     overwrite: bool = False) -> dict:
     """Convert a Uchuu-UM snapshot (path of its ``*_data1.h5``) to a surveymass universe.
 
     ``halo_catalogue``: Uchuu Rockstar HDF5 file(s) of the same snapshot giving M200c and
@@ -316,7 +317,8 @@ def convert_uchuu_um(data1: str | Path, output: str | Path, *,
         redshift=redshift, box_size=box_size, halo_catalogue=catalogue,
         min_stellar_mass=min_stellar_mass, min_host_mvir=min_host_mvir,
         missing_hosts=missing_hosts, luminosity=luminosity, chunk_size=chunk_size,
-        quiet=quiet, notes={"stellar_mass": stellar_mass, "redshift_source": z_source,
+        quiet=quiet, overwrite=overwrite,
+        notes={"stellar_mass": stellar_mass, "redshift_source": z_source,
                             "box_size_source": box_source})
 
 
@@ -334,7 +336,7 @@ def convert_um_ascii(path: str | Path, output: str | Path, *, box_size: float,
                      min_host_mvir: float = 0.0, missing_hosts: str = "error",
                      luminosity: MassToLight | None = None,
                      chunk_size: int = DEFAULT_CHUNK_SIZE, quiet: bool = False,
-                     mass_units: str | None = None) -> dict:
+                     mass_units: str | None = None, overwrite: bool = False) -> dict:
     """Convert a UniverseMachine DR1 ASCII catalogue to a surveymass universe.
 
     The header gives the scale factor (``#a = ...``) but neither box size [h^-1 Mpc] nor
@@ -354,7 +356,8 @@ def convert_um_ascii(path: str | Path, output: str | Path, *, box_size: float,
         source, output, format_name="um-ascii", cosmology=cosmology, redshift=redshift,
         box_size=box_size, min_stellar_mass=min_stellar_mass, min_host_mvir=min_host_mvir,
         missing_hosts=missing_hosts, luminosity=luminosity, chunk_size=chunk_size,
-        quiet=quiet, notes={"stellar_mass": stellar_mass, "mass_units": source.mass_units})
+        quiet=quiet, overwrite=overwrite,
+        notes={"stellar_mass": stellar_mass, "mass_units": source.mass_units})
 
 
 def convert_galaxy_catalogue(source: GalaxyCatalogue, output: str | Path, *,
@@ -365,8 +368,10 @@ def convert_galaxy_catalogue(source: GalaxyCatalogue, output: str | Path, *,
                              missing_hosts: str = "error",
                              luminosity: MassToLight | None = None,
                              chunk_size: int = DEFAULT_CHUNK_SIZE,
-                             quiet: bool = False, notes: dict | None = None) -> dict:
-    """Two-pass streaming conversion of a UniverseMachine-like catalogue (module doc).
+                             quiet: bool = False, notes: dict | None = None,
+                             overwrite: bool = False) -> dict:
+    """Two-pass streaming conversion of a UniverseMachine-like catalogue (module doc);
+    an existing ``output`` is replaced only with ``overwrite``.
 
     ``min_stellar_mass`` [Msun] and ``min_host_mvir`` [h^-1 Msun] cut galaxies and hosts;
     ``missing_hosts``: 'error' or 'drop' for satellites whose host is not in the input;
@@ -391,7 +396,7 @@ def convert_galaxy_catalogue(source: GalaxyCatalogue, output: str | Path, *,
     counts: dict[str, int] = {}
     inputs = source.inputs + ([str(p) for p in halo_catalogue.paths] if halo_catalogue else [])
     with UniverseWriter(output, cosmology, redshift, box_size, config,
-                        source={"inputs": inputs}) as writer:
+                        source={"inputs": inputs}, overwrite=overwrite) as writer:
         pass_args = (writer, source, chunk_size, counts, quiet)
         hosts = _write_hosts(*pass_args, halo_catalogue, redshift, box_size, cosmology,
                              min_host_mvir, missing_hosts)

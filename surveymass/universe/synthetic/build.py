@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from surveymass.cosmology import colossus_cosmology, default_cosmology
+from surveymass.outputs import check_outputs
 from surveymass.progress import progress_bar
 from surveymass.universe.store import GALAXY_COLUMNS, HALO_COLUMNS, Universe, UniverseWriter
 from surveymass.universe.synthetic import halos as halo_model
@@ -35,11 +36,15 @@ from surveymass.universe.synthetic.infall import (
 )
 
 
-def build_universe(config: SyntheticConfig, path: str | Path, progress: bool = True) -> Path:
-    """Build the universe of ``config`` into the HDF5 file ``path`` (atomic); returns it."""
+def build_universe(config: SyntheticConfig, path: str | Path, progress: bool = True,
+                   overwrite: bool = False) -> Path:
+    """Build the universe of ``config`` into the HDF5 file ``path`` (atomic; an existing
+    file is replaced only with ``overwrite``, checked before any work); returns it."""
+    check_outputs([path], overwrite)
     builder = _Builder(config, progress)
     with UniverseWriter(path, builder.cosmology, config.redshift, config.box_size,
-                        config.to_dict(), source=builder.source()) as writer:
+                        config.to_dict(), source=builder.source(),
+                        overwrite=overwrite) as writer:
         for halos, galaxies in builder.chunks():
             writer.append("halos", halos)
             writer.append("galaxies", galaxies)
