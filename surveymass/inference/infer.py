@@ -9,7 +9,9 @@ Every step reuses the code the mocks and the training used, with the bundle's se
    and the bundle's aperture cylinder;
 4. footprint coverage of the aperture (:func:`surveymass.masks.footprint.aperture_coverage`);
 5. membership probabilities, sigma of the members, M–sigma and the flow posterior
-   (:func:`surveymass.models.predict.predict`, batched on the device).
+   (:func:`surveymass.models.predict.predict`, batched on the device);
+6. self-consistency: the posterior against M–sigma, the member fraction, and the
+   prediction re-run at :data:`CENTRE_OFFSETS` (one more batched predict call).
 
 Clusters the bundle cannot weigh get a result row with NaN masses and a flag saying why
 (see :data:`FLAGS`); clusters it can weigh but outside what it was trained on get their
