@@ -51,6 +51,17 @@ ALIASES = {
 #: Angular separation [arcsec] below which two spectra are taken as the same galaxy.
 REPEAT_ARCSEC = 1.0
 
+#: Largest value taken as a redshift, and the largest |velocity| [km/s] below which a
+#: velocity column is taken to hold redshifts instead (z <= 7e-5: inside the Local Group).
+REDSHIFT_VELOCITY_SPLIT = 20.0
+
+#: NED object types of single galaxies, and the spellings of NED's type and redshift-flag
+#: columns: a table with them keeps spectroscopic galaxy redshifts only
+#: (:func:`spectroscopic_galaxies`).
+NED_GALAXY_TYPES = ("G",)
+NED_TYPE_COLUMNS = ("Type",)
+NED_ZFLAG_COLUMNS = ("Redshift Flag", "Redshift_Flag")
+
 #: Plausible apparent magnitudes [mag], open interval; values outside (missing-value codes
 #: such as -9999, 99, 999) become NaN in :func:`clean_catalog`.
 MAG_RANGE = (5.0, 30.0)
@@ -110,15 +121,23 @@ def _velocity_kms(table: Table, column: str, role: str) -> np.ndarray:
 
 
 def _redshift(table: Table, cols: dict[str, str]) -> np.ndarray:
+    """Redshifts from the z column, else from the cz column [km/s]; InputError when the
+    values are of the other kind (see :data:`REDSHIFT_VELOCITY_SPLIT`)."""
     if "z" in cols:
         z = _numeric(table, cols["z"], "redshift")
         finite = z[np.isfinite(z)]
-        if finite.size and np.nanmax(finite) > 20:
+        if finite.size and np.max(finite) > REDSHIFT_VELOCITY_SPLIT:
             raise InputError(f"column {cols['z']!r} holds values up to {np.max(finite):.4g}: "
                              "that is not a redshift (velocities? magnitudes?). Rename it to "
                              "'cz' if it is a velocity in km/s")
         return z
-    return _velocity_kms(table, cols["cz"], "cz") / C_KMS
+    cz = _velocity_kms(table, cols["cz"], "cz")
+    finite = np.abs(cz[np.isfinite(cz)])
+    if finite.size and np.max(finite) <= REDSHIFT_VELOCITY_SPLIT:
+        raise InputError(f"column {cols['cz']!r} (taken as cz, a velocity in km/s) holds "
+                         f"values up to {np.max(finite):.4g}: those look like redshifts. "
+                         f"Rename it to 'z' if it holds redshifts, or give cz in km/s")
+    return cz / C_KMS
 
 
 def _magnitude(table: Table, column: str) -> np.ndarray:
@@ -141,7 +160,8 @@ def standardize(table: Table, source: str = "") -> Table:
     """A sky-catalogue table (columns of :data:`COLUMNS`, plus ``cluster_id`` if present).
 
     Recognises common spellings (see :data:`ALIASES`); cz/velocity columns (km/s) become
-    redshifts. Missing optional columns become NaN (z_err, mag_r), ``source`` (the
+    redshifts. A NED table (type and redshift-flag columns) keeps spectroscopic galaxy
+    redshifts only (:func:`spectroscopic_galaxies`). Missing optional columns become NaN (z_err, mag_r), ``source`` (the
     ``source`` argument) or '' (objid). Raises InputError listing what is missing.
     """
     cols = find_columns(table.colnames)
@@ -154,6 +174,7 @@ def standardize(table: Table, source: str = "") -> Table:
             f"{table.colnames}. Accepted spellings: " + "; ".join(
                 f"{role}: {', '.join(ALIASES[role][:5])}" for role in ("ra", "dec", "z", "cz"))
             + ". Rename the columns and try again")
+    table = table[spectroscopic_galaxies(table)]
     n = len(table)
     out = Table()
     out["ra"] = _numeric(table, cols["ra"], "ra")
@@ -176,6 +197,30 @@ def standardize(table: Table, source: str = "") -> Table:
         out[name].unit = unit or None
     out.meta["column_map"] = {role: col for role, col in cols.items()}
     return out
+
+
+def _text(table: Table, names: tuple[str, ...]) -> np.ndarray | None:
+    """The first present column of ``names`` as stripped strings (bytes decoded)."""
+    for name in names:
+        if name in table.colnames:
+            col = np.ma.filled(np.ma.asarray(table[name]), "")
+            return np.char.strip(np.asarray([v.decode() if isinstance(v, bytes) else str(v)
+                                             for v in col], dtype=str))
+    return None
+
+
+def spectroscopic_galaxies(table: Table) -> np.ndarray:
+    """Rows that are single galaxies (NED type G) with a spectroscopic redshift (NED's
+    redshift flag without PHOT), as far as the table's NED columns say; all rows of a table
+    without them."""
+    keep = np.ones(len(table), bool)
+    types = _text(table, NED_TYPE_COLUMNS)
+    if types is not None:
+        keep &= np.isin(types, NED_GALAXY_TYPES)
+    flags = _text(table, NED_ZFLAG_COLUMNS)
+    if flags is not None:
+        keep &= np.char.find(np.char.upper(flags), "PHOT") < 0
+    return keep
 
 
 @dataclass(frozen=True)
@@ -202,7 +247,8 @@ def clean_catalog(table: Table, repeat_arcsec: float = REPEAT_ARCSEC,
                   ) -> tuple[Table, CleaningReport]:
     """Drop unusable rows and merge repeat spectra of one galaxy; warns about each fix.
 
-    Drops rows whose position is NaN or out of range and rows whose redshift is NaN,
+    Drops rows whose position is NaN or out of range (RA outside [0, 360) or Dec outside
+    [-90, 90] degrees) and rows whose redshift is NaN,
     zero or negative (SDSS writes 0 for a failed redshift). Magnitudes outside
     :data:`MAG_RANGE` (missing-value codes such as -9999 or 99) become NaN, i.e. unknown,
     with a warning: they neither pass the survey cut as bright galaxies nor drop the galaxy.
@@ -214,13 +260,14 @@ def clean_catalog(table: Table, repeat_arcsec: float = REPEAT_ARCSEC,
     when that column is present. ``table`` must be :func:`standardize`-d.
     """
     n_in = len(table)
-    ok_pos = (np.isfinite(table["ra"]) & np.isfinite(table["dec"])
-              & (np.abs(table["dec"]) <= 90))
+    ra, dec = np.asarray(table["ra"], float), np.asarray(table["dec"], float)
+    ok_pos = (ra >= 0) & (ra < 360) & (np.abs(dec) <= 90)  # False for NaN
     ok_z = np.isfinite(table["z"]) & (table["z"] > 0)
     good = table[ok_pos & ok_z]
     bad_pos, bad_z = int((~ok_pos).sum()), int((ok_pos & ~ok_z).sum())
     if bad_pos:
-        warnings.warn(f"dropped {bad_pos} row(s) with a missing or invalid ra/dec",
+        warnings.warn(f"dropped {bad_pos} row(s) with a missing or invalid ra/dec (RA "
+                      "outside [0, 360) or Dec outside [-90, 90] degrees)",
                       CatalogWarning, stacklevel=2)
     if bad_z:
         warnings.warn(f"dropped {bad_z} row(s) without a positive redshift (NaN, 0 or < 0)",
@@ -333,6 +380,11 @@ def read_catalog(path: str | Path, source: str = "") -> tuple[Table, Cluster | N
     return table, _header_cluster(raw.meta, path)
 
 
+#: First cells of the header line of NED's tab-separated text response ("No.", "Object
+#: Name", ...); the lines above it are NED's preamble.
+NED_TEXT_HEADER = "No.\t"
+
+
 def _read_any(path: Path) -> Table:
     suffix = path.suffix.lower()
     try:
@@ -350,13 +402,19 @@ def _read_any(path: Path) -> Table:
             return Table.read(path, format="ascii.ecsv")
         if suffix == ".csv":
             return Table.read(path, format="ascii.csv", comment="#")
-        return Table.read(path, format="ascii", comment="#")
+        lines = path.read_text(errors="replace").splitlines()
+        ned = next((i for i, line in enumerate(lines) if line.startswith(NED_TEXT_HEADER)),
+                   None)
+        if ned is not None:  # NED's text response: its table starts at the header line
+            return Table.read(lines[ned:], format="ascii.tab")
+        return Table.read(lines, format="ascii", comment="#")
     except InputError:
         raise
     except Exception as exc:  # any parser failure: say which file and what formats work
-        raise InputError(f"could not read {path} ({type(exc).__name__}: {exc}); give a FITS "
-                         "table, an ECSV or CSV file, or whitespace-separated text with a "
-                         "header line") from exc
+        reason = (str(exc).strip().splitlines() or [""])[0][:200]  # astropy's guesser: 80 lines
+        raise InputError(f"could not read {path} as a table ({type(exc).__name__}: {reason}); "
+                         "give a FITS table, an ECSV or CSV file, or whitespace-separated "
+                         "text with a header line of column names") from None
 
 
 def _header_cluster(meta: dict, path: Path) -> Cluster | None:

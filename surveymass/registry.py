@@ -25,7 +25,10 @@ Z_MAX = 2.0
 
 @dataclass(frozen=True)
 class Cluster:
-    """A cluster centre: ``ra``, ``dec`` [deg, ICRS], heliocentric redshift ``z``."""
+    """A cluster centre: ``ra``, ``dec`` [deg, ICRS], heliocentric redshift ``z``.
+
+    RA must lie in [0, 360) or, in the -180..180 convention, in [-180, 0) (wrapped into
+    [0, 360)); Dec in [-90, 90]; InputError otherwise."""
 
     name: str
     ra: float
@@ -36,8 +39,9 @@ class Cluster:
     def __post_init__(self) -> None:
         ra, dec, z = (_as_float(v) for v in (self.ra, self.dec, self.z))
         problems = []
-        if not -360.0 <= ra <= 720.0:
-            problems.append(f"RA {self.ra!r} is not an angle in degrees (0 to 360)")
+        if not -180.0 <= ra < 360.0:
+            problems.append(f"RA {self.ra!r} is outside 0 <= RA < 360 degrees (or -180 "
+                            "to 0)")
         if not -90.0 <= dec <= 90.0:
             problems.append(f"Dec {self.dec!r} is not within -90 to +90 degrees")
         if not 0.0 < z <= Z_MAX:

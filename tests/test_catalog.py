@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import sys
+from pathlib import Path
 
 import astropy.units as u
 import numpy as np
@@ -27,6 +28,7 @@ from surveymass.phasespace import Aperture, sky_to_phase_space
 from surveymass.registry import Cluster
 
 COMA = Cluster("Coma", 194.95, 27.98, 0.0231)
+RECORDED = Path(__file__).parent / "data" / "recorded"
 
 
 def coma_rows(shared_data) -> Table:
@@ -268,3 +270,39 @@ def test_shipped_coma_catalogue_is_reproducible(shared_data, tmp_path):
     shipped, _ = read_catalog(CATALOGS / "coma_sdss.fits")
     for name in ("ra", "dec", "z", "mag_r"):
         assert np.array_equal(rebuilt[name], shipped[name])
+
+
+# --- input sanity (issue 15) ------------------------------------------------------------
+
+def test_positions_outside_the_sky_are_dropped_and_counted():
+    table = standardize(Table({"ra": [194.9, 400.0, -5.0, 360.0, 195.0],
+                               "dec": [27.9, 27.9, 27.9, 27.9, 95.0], "z": [0.023] * 5}))
+    with pytest.warns(CatalogWarning, match="RA outside"):
+        good, report = clean_catalog(table)
+    assert list(good["ra"]) == [194.9] and report.bad_position == 4
+    assert "dropped 4 without a valid position" in report.summary()
+
+
+@pytest.mark.parametrize("column", ["vel", "cz", "Velocity"])
+def test_a_velocity_column_holding_redshifts_is_refused(column):
+    with pytest.raises(InputError, match=f"column '{column}'.*look like redshifts.*'z'"):
+        standardize(Table({"ra": [194.9, 195.0], "dec": [27.9, 28.0],
+                           column: [0.0231, 0.0245]}))
+
+
+def test_a_text_file_that_is_not_a_table_gets_one_line(tmp_path):
+    letter = tmp_path / "notes.txt"
+    letter.write_text("Dear colleague,\nhere are the Coma redshifts you asked for.\nBest\n")
+    with pytest.raises(InputError) as info:
+        read_catalog(letter)
+    assert "could not read" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_ned_text_response_keeps_spectroscopic_galaxies_only():
+    """The recorded NED response (tests/data/recorded, real rows of shared/data/real/coma):
+    575 objects, 564 of Type G, 550 of them without a PHOT redshift (awk count); the
+    same rule as fetch (test_fetch.test_ned_keeps_spectroscopic_galaxy_redshifts_only)."""
+    table, cluster = read_catalog(RECORDED / "ned_coma_30arcmin.txt")
+    assert len(table) == 550 and cluster is None
+    assert table.meta["column_map"]["z"] == "Redshift"
+    assert "IC 3998" in set(table["objid"])

@@ -239,6 +239,9 @@ def test_coordinates_in_degrees_and_sexagesimal():
 @pytest.mark.parametrize("ra, dec, z, fragment", [
     ("abc", "10", "0.1", "RA 'abc' is not an angle"),
     ("10", "95", "0.1", "Dec 95.0 is not within"),
+    ("400", "10", "0.1", "RA 400.0 is outside 0 <= RA < 360"),
+    ("-200", "10", "0.1", "RA -200.0 is outside"),
+    ("360", "10", "0.1", "RA 360.0 is outside"),
     ("10", "10", "0", "redshift 0.0 must be > 0"),
     ("10", "10", "-0.02", "must be > 0"),
     ("10", "10", "3", "redshift 3.0 must be > 0 and <= 2"),

@@ -5,10 +5,7 @@ from __future__ import annotations
 import numpy as np
 from astropy.table import Table
 
-from surveymass.catalog import standardize
-
-#: NED "Type" of single galaxies.
-GALAXY_TYPES = {"G"}
+from surveymass.catalog import spectroscopic_galaxies, standardize
 
 
 def query_ned(ra: float, dec: float, radius_arcmin: float) -> Table:
@@ -22,34 +19,19 @@ def query_ned(ra: float, dec: float, radius_arcmin: float) -> Table:
     return ned_to_catalog(raw)
 
 
-def _text(table: Table, *names: str) -> np.ndarray | None:
-    """The first present column of ``names`` as stripped strings (bytes decoded)."""
-    for name in names:
-        if name in table.colnames:
-            col = np.ma.filled(np.ma.asarray(table[name]), "")
-            return np.char.strip(np.asarray([v.decode() if isinstance(v, bytes) else str(v)
-                                             for v in col], dtype=str))
-    return None
-
-
 def ned_to_catalog(raw: Table | None) -> Table:
     """NED rows as a sky catalogue (source 'ned'): single galaxies (Type G) with a
     spectroscopic redshift only.
 
-    Rows whose "Redshift Flag" contains PHOT (photometric redshift) or that have no
-    redshift are dropped. NED's main table has no redshift error (z_err NaN) and its
-    magnitudes mix bands and systems without extinction correction (mag_r NaN).
+    Other types, rows whose "Redshift Flag" contains PHOT (photometric redshift)
+    (:func:`surveymass.catalog.spectroscopic_galaxies`, the rule ``infer`` applies to NED
+    tables too) and rows without a redshift are dropped. NED's main table has no redshift
+    error (z_err NaN) and its magnitudes mix bands and systems without extinction correction (mag_r NaN).
     Column names differ between NED versions ('RA' or 'RA(deg)'); both are recognised.
     """
     if raw is None or len(raw) == 0:
         return standardize(Table({"ra": [], "dec": [], "z": []}), source="ned")
-    keep = np.ones(len(raw), bool)
-    types = _text(raw, "Type")
-    if types is not None:
-        keep &= np.isin(types, list(GALAXY_TYPES))
-    flags = _text(raw, "Redshift Flag", "Redshift_Flag")
-    if flags is not None:
-        keep &= np.char.find(np.char.upper(flags), "PHOT") < 0
+    keep = spectroscopic_galaxies(raw)
     if "Redshift" in raw.colnames:
         z = np.ma.filled(np.ma.asarray(raw["Redshift"], dtype=float), np.nan)
         keep &= np.isfinite(z)

@@ -11,7 +11,9 @@ Every step reuses the code the mocks and the training used, with the bundle's se
    and the bundle's aperture cylinder;
 4. footprint coverage of the aperture (:func:`surveymass.masks.footprint.aperture_coverage`);
 5. membership probabilities, sigma of the members, M–sigma and the flow posterior
-   (:func:`surveymass.models.predict.predict`, batched on the device).
+   (:func:`surveymass.models.predict.predict`, batched on the device);
+6. self-consistency: the posterior against M–sigma, the member fraction, and the
+   prediction re-run at :data:`CENTRE_OFFSETS` (one more batched predict call).
 
 Clusters the bundle cannot weigh get a result row with NaN masses and a flag saying why
 (see :data:`FLAGS`); clusters it can weigh but outside what it was trained on get their
@@ -24,7 +26,7 @@ import hashlib
 import json
 import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import astropy.units as u
@@ -45,19 +47,70 @@ INCOMPLETE_COVERAGE = 0.9
 #: Posterior percentiles reported in the results table, by column suffix.
 PERCENTILES = {"p025": 2.5, "p16": 16.0, "median": 50.0, "p84": 84.0, "p975": 97.5}
 
-#: Flags of a result row. Those in NO_MASS_FLAGS leave the masses NaN.
+#: Disagreement of the posterior median with M–sigma, in combined standard deviations,
+#: beyond which a result is flagged (see :func:`msigma_disagreement`).
+MSIGMA_DISAGREEMENT = 3.0
+#: Members per galaxy in the aperture below which the membership has collapsed.
+MEMBER_FRACTION_FLOOR = 0.01
+#: Typical uncertainties of a cluster centre: on the sky [comoving h^-1 Mpc] and in
+#: velocity [km/s] (docs/user_guide.md, "Flags").
+CENTRE_UNCERTAINTY_MPC = 0.15
+CENTRE_UNCERTAINTY_KMS = 200.0
+#: Centre offsets (east [h^-1 Mpc], north [h^-1 Mpc], velocity [km/s]) at which the
+#: prediction is re-run for the ``centre_sensitive`` flag.
+CENTRE_OFFSETS = tuple((s * dx, s * dy, s * dv) for dx, dy, dv in
+                       ((CENTRE_UNCERTAINTY_MPC, 0, 0), (0, CENTRE_UNCERTAINTY_MPC, 0),
+                        (0, 0, CENTRE_UNCERTAINTY_KMS)) for s in (1, -1))
+#: Posterior draws per re-run at a centre offset (at most): enough for a median whose
+#: sampling error (~1.25 w / sqrt(n), w the half-width) is < 0.1 of the half-width.
+CENTRE_SAMPLES = 200
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One flag of a result row: what it means, its threshold (empty for a plain
+    condition) and whether it voids the mass (NaN masses)."""
+
+    meaning: str
+    threshold: str = ""
+    voids_mass: bool = False
+
+
+#: The one registry of result flags (written to the results table's meta 'flags').
 FLAGS = {
-    "redshift_out_of_range": "cluster redshift outside the bundle survey's z_min..z_max",
-    "outside_footprint": "the aperture lies entirely outside the survey footprint",
-    "too_few_galaxies": "fewer galaxies in the aperture than the bundle's min_galaxies",
-    "too_few_members": "fewer than 2 members with a finite velocity: no dispersion",
-    "incomplete_footprint": f"less than {INCOMPLETE_COVERAGE:.0%} of the aperture inside "
-                            "the footprint (galaxies are missing; the mass is biased low)",
-    "richness_out_of_range": "number of galaxies in the aperture outside the training range",
-    "depth_out_of_range": "limiting absolute magnitude outside the training range",
+    "redshift_out_of_range": Flag("cluster redshift outside the bundle survey's "
+                                  "z_min..z_max", voids_mass=True),
+    "outside_footprint": Flag("the aperture lies entirely outside the survey footprint",
+                              voids_mass=True),
+    "too_few_galaxies": Flag("fewer galaxies in the aperture than the bundle's "
+                             "min_galaxies", voids_mass=True),
+    "too_few_members": Flag("fewer than 2 members with a finite velocity: no dispersion",
+                            voids_mass=True),
+    "incomplete_footprint": Flag("part of the aperture lies outside the footprint "
+                                 "(galaxies are missing; the mass is biased low)",
+                                 f"coverage < {INCOMPLETE_COVERAGE:g}"),
+    "richness_out_of_range": Flag("number of galaxies in the aperture outside the "
+                                  "training range"),
+    "depth_out_of_range": Flag("limiting absolute magnitude outside the training range"),
+    "no_magnitudes": Flag("no galaxy in the aperture has an r magnitude: the survey depth "
+                          "cannot be applied, fainter galaxies than the training fields "
+                          "held are counted and the mass is biased high"),
+    "msigma_disagreement": Flag(
+        "the posterior median and the M-sigma mass disagree beyond their combined "
+        "uncertainty (wrong centre or redshift, or a field unlike the training fields)",
+        f"|median - M_sigma| > {MSIGMA_DISAGREEMENT:g} sqrt(w^2 + s_Msigma(N_members)^2)"),
+    "membership_collapse": Flag(
+        "far fewer members than galaxies in the aperture: the field is dominated by "
+        "galaxies the classifier calls interlopers (a wrong centre, or a small group "
+        "seen through a larger structure)", f"n_members / n_galaxies < "
+        f"{MEMBER_FRACTION_FLOOR:g}"),
+    "centre_sensitive": Flag(
+        "the posterior median moves by more than its 68% width when the centre moves by "
+        "a typical centre uncertainty (a wrong position or redshift of the centre)",
+        f"re-run at +-{CENTRE_UNCERTAINTY_MPC:g} h^-1 Mpc east and north and "
+        f"+-{CENTRE_UNCERTAINTY_KMS:g} km/s; max |median shift| > p84 - p16"),
 }
-NO_MASS_FLAGS = ("redshift_out_of_range", "outside_footprint", "too_few_galaxies",
-                 "too_few_members")
+NO_MASS_FLAGS = tuple(name for name, flag in FLAGS.items() if flag.voids_mass)
 #: Field features checked against the training range, with the flag they raise.
 RANGE_CHECKED_FEATURES = {"log10_n_galaxies": "richness_out_of_range",
                           "mag_lim_abs": "depth_out_of_range"}
@@ -194,6 +247,66 @@ def _range_flags(bundle, standardised_field_features: np.ndarray) -> list[list[s
     return flags
 
 
+def msigma_disagreement(bundle, median, p16, p84, log10_m_sigma, n_members) -> np.ndarray:
+    """|median - M_sigma| / sqrt(w^2 + s^2) per field: w = (p84 - p16) / 2 the posterior's
+    half-width, s^2 = sigma_N^2 (100 / n_members) + sigma_0^2 the error of M_sigma from
+    n_members members (Wojtak et al. 2018 form, fitted on the bundle's held-out fields:
+    card metrics.test.wojtak_msigma). NaN where the card has no such fit."""
+    fit = bundle.info.get("metrics", {}).get("test", {}).get("wojtak_msigma")
+    if fit is None:
+        return np.full(len(median), np.nan)
+    s2 = fit["sigma_N"] ** 2 * 100.0 / np.maximum(n_members, 1) + fit["sigma_0"] ** 2
+    return np.abs(median - log10_m_sigma) / np.sqrt(((p84 - p16) / 2) ** 2 + s2)
+
+
+def _recentred(ps: PhaseSpace, dx: float, dy: float, dv: float) -> PhaseSpace:
+    """``ps`` about a centre moved by (dx, dy) [h^-1 Mpc] in the tangent plane and by dv
+    [km/s] in velocity (first order: the offsets are ~0.002 rad and dv / c < 1e-3)."""
+    x, y = ps.x - dx, ps.y - dy
+    return PhaseSpace(x, y, np.hypot(x, y), ps.v_los - dv)
+
+
+def centre_offset_medians(bundle, spaces: list[PhaseSpace], mags: list[np.ndarray],
+                          z: np.ndarray, n_samples: int, seed: int, device) -> np.ndarray:
+    """(n_fields, len(CENTRE_OFFSETS)) posterior medians with the centre moved by each of
+    :data:`CENTRE_OFFSETS`, from one predict call; NaN where fewer than min_galaxies
+    remain in the aperture."""
+    from surveymass.models.predict import fields_for_bundle, predict
+
+    moved, where = [], []
+    for i, ps in enumerate(spaces):
+        for k, offset in enumerate(CENTRE_OFFSETS):
+            shifted = _recentred(ps, *offset)
+            if bundle.aperture.contains(shifted).sum() >= bundle.aperture.min_galaxies:
+                moved.append(shifted)
+                where.append((i, k))
+    out = np.full((len(spaces), len(CENTRE_OFFSETS)), np.nan)
+    if moved:
+        rows = np.array(where)
+        fieldset = fields_for_bundle(bundle, moved, [mags[i] for i in rows[:, 0]], z[rows[:, 0]])
+        out[rows[:, 0], rows[:, 1]] = predict(bundle, fieldset,
+                                              n_samples=min(n_samples, CENTRE_SAMPLES),
+                                              seed=seed, device=device).median
+    return out
+
+
+def _consistency_flags(bundle, fieldset, prediction, shifted_medians) -> list[list[str]]:
+    """Flags of results that disagree with themselves (see :data:`FLAGS`)."""
+    p16, median, p84 = np.percentile(prediction.samples, [16, 50, 84], axis=1)
+    disagreement = msigma_disagreement(bundle, median, p16, p84, prediction.log10_m_sigma,
+                                       prediction.n_members)
+    with warnings.catch_warnings():  # all-NaN rows: no offset left enough galaxies
+        warnings.simplefilter("ignore", RuntimeWarning)
+        moved = np.nanmax(np.abs(shifted_medians - median[:, None]), axis=1)
+    checks = {
+        "msigma_disagreement": disagreement > MSIGMA_DISAGREEMENT,
+        "membership_collapse": prediction.n_members < MEMBER_FRACTION_FLOOR
+        * fieldset.n_galaxies,
+        "centre_sensitive": moved > p84 - p16,
+    }
+    return [[name for name, hit in checks.items() if hit[i]] for i in range(len(median))]
+
+
 def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed: int = 0,
                  device: str = "auto", quiet: bool = True) -> InferenceResult:
     """Weigh every field with ``bundle`` (a :class:`~surveymass.models.bundle.Bundle`)."""
@@ -214,6 +327,9 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
     ra, dec, z = (np.array([getattr(f.cluster, k) for f in fields]) for k in ("ra", "dec", "z"))
     coverage = _coverage(bundle, ra, dec, z)
     flags = _sky_flags(bundle, z, n_galaxies, coverage)
+    for i, (m, k) in enumerate(zip(mags, in_aperture)):
+        if not np.isfinite(m[k]).any():
+            flags[i].append("no_magnitudes")
     usable = np.array([not set(f) & set(NO_MASS_FLAGS) for f in flags])
 
     n = len(fields)
@@ -227,8 +343,8 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
         keep = np.flatnonzero(usable)
         observed_spaces = [PhaseSpace(*(getattr(spaces[i], k)[observed[i]]
                                         for k in ("x", "y", "r", "v_los"))) for i in keep]
-        fieldset = fields_for_bundle(bundle, observed_spaces,
-                                     [mags[i][observed[i]] for i in keep], z[keep],
+        observed_mags = [mags[i][observed[i]] for i in keep]
+        fieldset = fields_for_bundle(bundle, observed_spaces, observed_mags, z[keep],
                                      field_id=keep)
         prediction = predict(bundle, fieldset, n_samples=n_samples, seed=seed,
                              device=device, quiet=quiet)
@@ -239,8 +355,14 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
         p_member[np.flatnonzero(in_aperture & usable[index])] = prediction.p_member
         for i, extra in zip(keep, _range_flags(bundle, prediction.features.field)):
             flags[i] += extra
+        shifted = centre_offset_medians(bundle, observed_spaces, observed_mags, z[keep],
+                                        n_samples, seed, device)
         # no dispersion, hence no mass: flagged, never a silent NaN posterior
-        no_sigma = keep[(prediction.n_members < 2) | ~np.isfinite(prediction.sigma)]
+        weighed = (prediction.n_members >= 2) & np.isfinite(prediction.sigma)
+        consistency = _consistency_flags(bundle, fieldset, prediction, shifted)
+        for i, extra in zip(keep[weighed], [c for c, w in zip(consistency, weighed) if w]):
+            flags[i] += extra
+        no_sigma = keep[~weighed]
         for i in no_sigma:
             flags[i].append("too_few_members")
         sigma[no_sigma] = m_sigma[no_sigma] = np.nan
@@ -341,7 +463,8 @@ def _write_files(result: InferenceResult, table_path: Path, details: Path,
 
     record = {**record, "run_id": uuid.uuid4().hex}
     table = result.results.copy()
-    table.meta.update(provenance=record, flags=FLAGS,
+    table.meta.update(provenance=record,
+                      flags={name: asdict(flag) for name, flag in FLAGS.items()},
                       units={"log10_m200c_*": "log10 M200c in h^-1 Msun",
                              "x, y, R (details)": "comoving h^-1 Mpc"})
     galaxies = fits.table_to_hdu(Table(result.galaxies))
