@@ -29,6 +29,11 @@ from surveymass.models.bundle import Bundle
 from surveymass.models.classifier import MEMBER_THRESHOLD
 from surveymass.models.data import FieldSet
 from surveymass.models.membership import shifting_gapper_fields
+from surveymass.models.population import (
+    MassFunctionPrior,
+    bundle_mass_function_prior,
+    reweight_samples,
+)
 from surveymass.models.predict import Prediction, log_prob_delta, predict
 from surveymass.models.training import resolve_device
 from surveymass.provenance import atomic_path, provenance
@@ -186,19 +191,38 @@ def _truth_checked(fields: FieldSet) -> np.ndarray:
     return fields.log10_m200c
 
 
-def calibration(bundle: Bundle, fields: FieldSet, prediction: Prediction,
-                seed: int = 0) -> dict:
-    """HPD and TARP coverage at LEVELS."""
-    truth = _truth_checked(fields)
-    device = next(bundle.posterior.parameters()).device
-    delta = np.column_stack([truth, prediction.samples]) - prediction.log10_m_sigma[:, None]
-    logp = log_prob_delta(bundle.posterior, prediction.features, prediction.p_member,
-                          prediction.log10_m_sigma, delta, device)
-    hpd = hpd_coverage(logp[:, 1:], logp[:, 0])
-    tarp = tarp_coverage(prediction.samples, truth, seed)
+def _coverage(logp_truth: np.ndarray, logp_samples: np.ndarray, samples: np.ndarray,
+              truth: np.ndarray, seed: int) -> dict:
+    hpd = hpd_coverage(logp_samples, logp_truth)
+    tarp = tarp_coverage(samples, truth, seed)
     return {"levels": LEVELS.tolist(), "hpd": hpd.tolist(), "tarp": tarp.tolist(),
             "hpd_max_deviation": float(np.max(np.abs(hpd - LEVELS))),
             "tarp_max_deviation": float(np.max(np.abs(tarp - LEVELS)))}
+
+
+def calibration(bundle: Bundle, fields: FieldSet, prediction: Prediction, seed: int = 0,
+                prior: MassFunctionPrior | None = None) -> dict:
+    """HPD and TARP coverage at LEVELS of the posterior under the flat training prior; with
+    ``prior`` also (key ``mass_function``) of the posterior re-weighted by the mass
+    function (:mod:`surveymass.models.population`), whose density is the flow's times
+    n(M, z)."""
+    truth = _truth_checked(fields)
+    device = next(bundle.posterior.parameters()).device
+    values = np.column_stack([truth, prediction.samples])
+    logp = log_prob_delta(bundle.posterior, prediction.features, prediction.p_member,
+                          prediction.log10_m_sigma, values - prediction.log10_m_sigma[:, None],
+                          device)
+    out = _coverage(logp[:, 0], logp[:, 1:], prediction.samples, truth, seed)
+    if prior is not None:
+        logp = logp + prior.log_density(values, fields.z_cl)
+        resampled = reweight_samples(prediction.samples, fields.z_cl, prior, seed)
+        ok = np.isfinite(resampled.samples).all(axis=1)
+        logp_samples = np.take_along_axis(logp[:, 1:], resampled.index, axis=1)
+        out["mass_function"] = {
+            **_coverage(logp[ok, 0], logp_samples[ok], resampled.samples[ok], truth[ok], seed),
+            "n_fields": int(ok.sum()),
+            "median_ess_fraction": float(np.median(resampled.ess_fraction[ok]))}
+    return out
 
 
 def summary_metrics(bundle: Bundle, fields: FieldSet, prediction: Prediction,
@@ -225,7 +249,7 @@ def summary_metrics(bundle: Bundle, fields: FieldSet, prediction: Prediction,
         "max_abs_bias_per_0.1dex_bin": abs(worst["median"]) if worst else float("nan"),
         "max_abs_bias_bin": worst,
         "mean_posterior_std_dex": float(np.mean(prediction.std[sel])),
-        "coverage": calibration(bundle, fields, prediction, seed),
+        "coverage": calibration(bundle, fields, prediction, seed, _prior_or_none(bundle)),
         "wojtak_npe": fit_wojtak(median - truth, prediction.n_members),
         "wojtak_msigma": fit_wojtak(prediction.log10_m_sigma - truth, prediction.n_members),
     }
@@ -238,6 +262,14 @@ def summary_metrics(bundle: Bundle, fields: FieldSet, prediction: Prediction,
         above = [r["classifier"]["f1"] for r in per_bin if r["lo"] >= TARGET_RANGE[0]]
         out["classifier_min_f1_above_1e14"] = min(above, default=float("nan"))
     return out
+
+
+def _prior_or_none(bundle: Bundle) -> MassFunctionPrior | None:
+    """The bundle's mass-function prior, or None when its card does not record one."""
+    try:
+        return bundle_mass_function_prior(bundle)
+    except InputError:
+        return None
 
 
 def check_training_set(bundle: Bundle, training_set: str | Path) -> None:
