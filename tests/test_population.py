@@ -129,3 +129,53 @@ def test_evaluation_reports_coverage_under_the_mass_function_prior(tmp_path_fact
     # the toy truths are flat in mass, not mass-function distributed: the flat posterior
     # covers them better than the re-weighted one
     assert mf["tarp_max_deviation"] > out["tarp_max_deviation"]
+
+
+def test_select_galaxies_keeps_fields_and_drops_galaxies(tmp_path_factory):
+    from surveymass.models.datasets import load_split
+    from toy_clusters import trained_toy_bundle
+
+    data, _ = trained_toy_bundle(tmp_path_factory)
+    fields = load_split(data, "test").subset(np.arange(4))
+    keep = np.arange(fields.offsets[-1]) % 2 == 0
+    thin = fields.select_galaxies(keep)
+    assert thin.n_fields == 4 and thin.offsets[-1] == keep.sum()
+    np.testing.assert_array_equal(thin.v_los, fields.v_los[keep])
+    np.testing.assert_array_equal(thin.is_member, fields.is_member[keep])
+    first = fields.n_galaxies[0]
+    assert thin.n_galaxies[0] == (first + 1) // 2
+
+
+def test_richness_sensitivity_of_the_toy_bundle(tmp_path_factory):
+    """Toy richness tracks mass tightly: a network trained on it leans on the count."""
+    from surveymass.models.bundle import load_bundle
+    from surveymass.models.datasets import load_split
+    from surveymass.models.evaluate import richness_sensitivity
+    from toy_clusters import trained_toy_bundle
+
+    data, folder = trained_toy_bundle(tmp_path_factory)
+    fields = load_split(data, "test")
+    out = richness_sensitivity(load_bundle(folder), fields, n_samples=200)
+    assert 0 < out["n_fields"] <= fields.n_fields
+    assert np.isfinite(out["per_field"]).all() and abs(out["median"]) < 2
+
+
+def test_richness_sensitivity_is_the_shift_beyond_m_sigma_per_dex(tmp_path_factory,
+                                                                   monkeypatch):
+    """A posterior median of 0.7 log10 N above an M-sigma of 0.1 log10 N leans 0.6 dex per
+    dex of galaxy number on richness."""
+    from types import SimpleNamespace
+
+    from surveymass.models import evaluate
+    from surveymass.models.bundle import load_bundle
+    from surveymass.models.datasets import load_split
+    from toy_clusters import trained_toy_bundle
+
+    def fake_predict(bundle, fields, **kwargs):
+        log_n = np.log10(fields.n_galaxies)
+        return SimpleNamespace(median=14 + 0.7 * log_n, log10_m_sigma=13 + 0.1 * log_n)
+
+    monkeypatch.setattr(evaluate, "predict", fake_predict)
+    data, folder = trained_toy_bundle(tmp_path_factory)
+    out = evaluate.richness_sensitivity(load_bundle(folder), load_split(data, "test"))
+    np.testing.assert_allclose(out["per_field"], 0.6, atol=1e-9)

@@ -47,6 +47,8 @@ BIAS_BIN = 0.1
 N_BOOTSTRAP = 200
 MIN_BOOTSTRAP_HALOS = 5
 CLASSIFIER_BINS = np.arange(12.5, 15.76, 0.25)
+#: Fields of TARGET_RANGE thinned to measure the richness sensitivity in a report.
+SENSITIVITY_FIELDS = 1000
 
 
 def mass_bins(truth: np.ndarray, width: float, lo: float | None = None,
@@ -264,6 +266,44 @@ def summary_metrics(bundle: Bundle, fields: FieldSet, prediction: Prediction,
     return out
 
 
+def richness_sensitivity(bundle: Bundle, fields: FieldSet, keep_fraction: float = 0.5,
+                         n_samples: int = 500, seed: int = 0, device="cpu") -> dict:
+    """How much the posterior median leans on richness: every field is thinned to a random
+    ``keep_fraction`` of its galaxies (members and interlopers alike, so the kinematics
+    stay the same in expectation) and weighed again. Returns per field the shift of the
+    median beyond that of M–sigma per dex of galaxy number, (dMed - dM_sigma) / dlog10 N,
+    and its median over the fields that keep at least the aperture's minimum of galaxies.
+    0 means kinematics alone; ~1 means mass follows the galaxy count."""
+    rng = np.random.default_rng([seed, 7])
+    thin = fields.select_galaxies(rng.random(fields.offsets[-1]) < keep_fraction)
+    usable = np.flatnonzero(thin.n_galaxies >= bundle.aperture.min_galaxies)
+    if usable.size == 0:
+        raise InputError("no field keeps enough galaxies when thinned: the richness "
+                         "sensitivity needs richer fields")
+    before, after = fields.subset(usable), thin.subset(usable)
+    full = predict(bundle, before, n_samples=n_samples, seed=seed, device=device)
+    thinned = predict(bundle, after, n_samples=n_samples, seed=seed, device=device)
+    d_log_n = np.log10(after.n_galaxies) - np.log10(before.n_galaxies)
+    per_field = ((thinned.median - full.median)
+                 - (thinned.log10_m_sigma - full.log10_m_sigma)) / d_log_n
+    return {"keep_fraction": keep_fraction, "n_fields": int(usable.size),
+            "per_field": per_field, "median": float(np.median(per_field))}
+
+
+def _target_sensitivity(bundle: Bundle, fields: FieldSet, seed: int, device) -> dict | None:
+    """:func:`richness_sensitivity` over (at most SENSITIVITY_FIELDS of) the fields in
+    TARGET_RANGE; None when there are none rich enough."""
+    inside = np.flatnonzero((fields.log10_m200c >= TARGET_RANGE[0])
+                            & (fields.log10_m200c <= TARGET_RANGE[1]))
+    chosen = np.random.default_rng(seed).permutation(inside)[:SENSITIVITY_FIELDS]
+    try:
+        out = richness_sensitivity(bundle, fields.subset(np.sort(chosen)), seed=seed,
+                                   device=device)
+    except InputError:
+        return None
+    return {k: v for k, v in out.items() if k != "per_field"}
+
+
 def _prior_or_none(bundle: Bundle) -> MassFunctionPrior | None:
     """The bundle's mass-function prior, or None when its card does not record one."""
     try:
@@ -318,6 +358,7 @@ def evaluate_bundle(bundle: Bundle, training_set: str | Path, output: str | Path
     }
     if bundle.classifier is not None:
         report["membership"] = membership_report(fields, prediction, quiet=quiet)
+    report["richness_sensitivity"] = _target_sensitivity(bundle, fields, seed, torch_device)
     report["provenance"] = provenance(bundle=bundle.name, training_set=str(training_set),
                                       split=split)
     output = Path(output)

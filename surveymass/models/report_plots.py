@@ -175,6 +175,14 @@ def _prior_rows(cov: dict) -> list[list]:
              f"{mf['median_ess_fraction']:.2f}"]]
 
 
+def _sensitivity_rows(report: dict) -> list[list]:
+    sens = report.get("richness_sensitivity")
+    if not sens:
+        return []
+    return [[f"richness sensitivity (dMed - dM_σ) / dlog N, {sens['n_fields']} fields "
+             f"thinned to {sens['keep_fraction']:.0%}", sens["median"]]]
+
+
 def markdown(report: dict) -> str:
     """The report as a markdown page."""
     s = report["summary"]
@@ -192,6 +200,7 @@ def markdown(report: dict) -> str:
                 ["HPD coverage max deviation", cov["hpd_max_deviation"]],
                 ["TARP coverage max deviation", cov["tarp_max_deviation"]],
                 *_prior_rows(cov),
+                *_sensitivity_rows(report),
                 ["Wojtak σ_N, σ_0 NPE [dex]",
                  f"{s['wojtak_npe']['sigma_N']:.3f}, {s['wojtak_npe']['sigma_0']:.3f}"],
                 ["Wojtak σ_N, σ_0 M–σ [dex]",
