@@ -32,6 +32,9 @@ def train(
     blocks: Optional[int] = typer.Option(None, "--blocks", help=f"Deep Sets blocks {_DEFAULT}"),
     flow_bins: Optional[int] = typer.Option(None, "--flow-bins", help=f"spline bins {_DEFAULT}"),
     estimator: str = typer.Option("gapper", "--estimator", help="gapper | biweight"),
+    features: str = typer.Option("full", "--features",
+                                 help="full | kinematic (phase space only: no magnitudes, "
+                                 "depth or galaxy count; the kinematics-only posterior)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
 ) -> None:
     """Train the interloper classifier, the M–sigma fit and the mass posterior."""
@@ -47,5 +50,5 @@ def train(
     config = TrainingConfig(seed=seed, **given(batch_size=batch_size, max_epochs=epochs,
                                                learning_rate=learning_rate, patience=patience))
     folder = train_bundle(training_set, name, output, architecture, config, estimator,
-                          device, quiet)
+                          device, quiet, features)
     typer.echo(f"bundle written to {folder}")
