@@ -7,6 +7,7 @@ h = 0.6774, sigma_8 = 0.8159, n_s = 0.9667).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -86,7 +87,10 @@ def colossus_cosmology(cosmo: _astropy_cosmology.FLRW, sigma8: float = DEFAULT_S
         "Tcmb0": cosmo.Tcmb0.value,
         "Neff": cosmo.Neff,
     }
-    return col.setCosmology(f"surveymass_{hash(tuple(params.items())) & 0xFFFF:x}", **params)
+    # a stable digest: colossus keys its persistent cache on the name (Python's hash()
+    # changes every process, so the cache would never hit and grow by one entry a run)
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    return col.setCosmology(f"surveymass_{digest}", **params)
 
 
 def massive_neutrino_density(cosmo: _astropy_cosmology.FLRW) -> float:

@@ -266,3 +266,19 @@ def test_cli_usage_errors_are_messages_not_tracebacks(capsys):
     assert main(["train"]) == 2
     assert "Missing argument" in capsys.readouterr().err
     assert main(["--help"]) == 0
+
+
+def test_colossus_cosmology_name_is_the_same_in_every_process():
+    """colossus keys its persistent cache on the cosmology's name: a name that changes
+    between processes (Python's salted hash()) would never hit the cache."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from surveymass.cosmology import colossus_cosmology, default_cosmology;"
+            "print(colossus_cosmology(default_cosmology()).name)")
+    names = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, env={**os.environ,
+                                             "PYTHONHASHSEED": seed}).stdout.strip()
+             for seed in ("1", "2")}
+    assert len(names) == 1 and names.pop().startswith("surveymass_")

@@ -31,4 +31,13 @@ def evaluate(
     s = report["summary"]
     typer.echo(f"scatter {s['scatter_npe_dex']:.3f} dex (M-sigma {s['scatter_msigma_dex']:.3f}); "
                f"coverage deviation HPD {s['coverage']['hpd_max_deviation']:.3f}, TARP "
-               f"{s['coverage']['tarp_max_deviation']:.3f}; report in {output}")
+               f"{s['coverage']['tarp_max_deviation']:.3f}"
+               + _prior_coverage(s["coverage"]) + f"; report in {output}")
+
+
+def _prior_coverage(coverage: dict) -> str:
+    mf = coverage.get("mass_function")
+    if mf is None:
+        return ""
+    return (f" (mass-function prior: HPD {mf['hpd_max_deviation']:.3f}, TARP "
+            f"{mf['tarp_max_deviation']:.3f})")

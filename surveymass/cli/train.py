@@ -39,6 +39,9 @@ def train(
     estimator: str = typer.Option("gapper", "--estimator", help="gapper | biweight"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing bundle "
                                    "folder (a shipped bundle too) once the new one is complete"),
+    features: str = typer.Option("full", "--features",
+                                 help="full | kinematic (phase space only: no magnitudes, "
+                                 "depth or galaxy count; the kinematics-only posterior)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
 ) -> None:
     """Train the interloper classifier, the M–sigma fit and the mass posterior."""
@@ -54,5 +57,5 @@ def train(
     config = TrainingConfig(seed=seed, **given(batch_size=batch_size, max_epochs=epochs,
                                                learning_rate=learning_rate, patience=patience))
     folder = train_bundle(training_set, name, output, architecture, config, estimator,
-                          device, quiet, overwrite)
+                          device, quiet, overwrite, features)
     typer.echo(f"bundle written to {folder}")

@@ -237,12 +237,13 @@ def _sky_flags(bundle, z: np.ndarray, n_galaxies: np.ndarray,
 
 def _range_flags(bundle, standardised_field_features: np.ndarray) -> list[list[str]]:
     """Richness/depth flags: field features beyond the range seen in training."""
-    from surveymass.models.features import FIELD_FEATURES
-
+    names = bundle.normalisation.field_names
     outside = bundle.normalisation.outside_training_range(standardised_field_features)
     flags = [[] for _ in standardised_field_features]
     for feature, flag in RANGE_CHECKED_FEATURES.items():
-        for i in np.flatnonzero(outside[:, FIELD_FEATURES.index(feature)]):
+        if feature not in names:  # a kinematics-only bundle never sees it
+            continue
+        for i in np.flatnonzero(outside[:, names.index(feature)]):
             flags[i].append(flag)
     return flags
 

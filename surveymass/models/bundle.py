@@ -29,7 +29,7 @@ from surveymass.errors import InputError
 from surveymass.models.classifier import InterloperClassifier
 from surveymass.models.deepsets import Architecture
 from surveymass.models.dispersion import MSigmaRelation
-from surveymass.models.features import FIELD_FEATURES, GALAXY_FEATURES, Normalisation
+from surveymass.models.features import Normalisation, feature_set
 from surveymass.models.posterior import MassPosterior
 from surveymass.outputs import Folder, check_outputs, staged_outputs
 from surveymass.paths import TRAINED_MODELS, user_models
@@ -98,14 +98,15 @@ class Bundle:
         return tensors
 
 
-def build_networks(architecture: Architecture, setup: str
+def build_networks(architecture: Architecture, setup: str, features: str = "full"
                    ) -> tuple[MassPosterior, InterloperClassifier | None]:
-    """Fresh (untrained) posterior and classifier for the code's feature list.
+    """Fresh (untrained) posterior and classifier for the feature set ``features``.
 
     The posterior reads the galaxy features plus the membership probability.
     """
-    posterior = MassPosterior(len(GALAXY_FEATURES) + 1, len(FIELD_FEATURES), architecture)
-    classifier = (InterloperClassifier(len(GALAXY_FEATURES), len(FIELD_FEATURES), architecture)
+    n_galaxy, n_field = (len(names) for names in feature_set(features))
+    posterior = MassPosterior(n_galaxy + 1, n_field, architecture)
+    classifier = (InterloperClassifier(n_galaxy, n_field, architecture)
                   if setup == "cylindrical" else None)
     return posterior, classifier
 
@@ -289,7 +290,8 @@ def load_bundle(name_or_path: str | Path = DEFAULT_BUNDLE, device: str | torch.d
         architecture = Architecture(**card["architecture"])
         msigma = MSigmaRelation.from_dict(card["msigma"])
         aperture = Aperture(**card["aperture"])
-        posterior, classifier = build_networks(architecture, card["setup"])
+        posterior, classifier = build_networks(architecture, card["setup"],
+                                               normalisation.features)
     except (TypeError, ValueError, RuntimeError) as exc:
         raise InputError(f"{folder / CARD}: malformed entry ({exc})") from exc
     tensors = _read_weights(folder, card)

@@ -65,6 +65,18 @@ class FieldSet:
                         field_id=self.field_id[fields], log10_m200c=truth_mass,
                         is_member=truth_member, halo_id=halo)
 
+    def select_galaxies(self, keep: np.ndarray) -> FieldSet:
+        """The same fields with only the galaxies where ``keep`` (per galaxy) is true."""
+        keep = np.asarray(keep, bool)
+        field = np.repeat(np.arange(self.n_fields), self.n_galaxies)
+        counts = np.bincount(field[keep], minlength=self.n_fields)
+        return FieldSet(offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                        x=self.x[keep], y=self.y[keep], v_los=self.v_los[keep],
+                        mag_r=self.mag_r[keep], z_cl=self.z_cl, mag_lim_abs=self.mag_lim_abs,
+                        field_id=self.field_id, log10_m200c=self.log10_m200c,
+                        is_member=None if self.is_member is None else self.is_member[keep],
+                        halo_id=self.halo_id)
+
 
 def ragged_rows(offsets: np.ndarray, fields: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Galaxy row indices of ``fields`` (concatenated) and the offsets of that selection."""

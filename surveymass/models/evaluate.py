@@ -29,6 +29,11 @@ from surveymass.models.bundle import Bundle
 from surveymass.models.classifier import MEMBER_THRESHOLD
 from surveymass.models.data import FieldSet
 from surveymass.models.membership import shifting_gapper_fields
+from surveymass.models.population import (
+    MassFunctionPrior,
+    bundle_mass_function_prior,
+    reweight_samples,
+)
 from surveymass.models.predict import Prediction, log_prob_delta, predict
 from surveymass.models.training import resolve_device
 from surveymass.outputs import Folder, check_outputs, staged_outputs
@@ -43,6 +48,8 @@ BIAS_BIN = 0.1
 N_BOOTSTRAP = 200
 MIN_BOOTSTRAP_HALOS = 5
 CLASSIFIER_BINS = np.arange(12.5, 15.76, 0.25)
+#: Fields of TARGET_RANGE thinned to measure the richness sensitivity in a report.
+SENSITIVITY_FIELDS = 1000
 
 
 def mass_bins(truth: np.ndarray, width: float, lo: float | None = None,
@@ -187,19 +194,38 @@ def _truth_checked(fields: FieldSet) -> np.ndarray:
     return fields.log10_m200c
 
 
-def calibration(bundle: Bundle, fields: FieldSet, prediction: Prediction,
-                seed: int = 0) -> dict:
-    """HPD and TARP coverage at LEVELS."""
-    truth = _truth_checked(fields)
-    device = next(bundle.posterior.parameters()).device
-    delta = np.column_stack([truth, prediction.samples]) - prediction.log10_m_sigma[:, None]
-    logp = log_prob_delta(bundle.posterior, prediction.features, prediction.p_member,
-                          prediction.log10_m_sigma, delta, device)
-    hpd = hpd_coverage(logp[:, 1:], logp[:, 0])
-    tarp = tarp_coverage(prediction.samples, truth, seed)
+def _coverage(logp_truth: np.ndarray, logp_samples: np.ndarray, samples: np.ndarray,
+              truth: np.ndarray, seed: int) -> dict:
+    hpd = hpd_coverage(logp_samples, logp_truth)
+    tarp = tarp_coverage(samples, truth, seed)
     return {"levels": LEVELS.tolist(), "hpd": hpd.tolist(), "tarp": tarp.tolist(),
             "hpd_max_deviation": float(np.max(np.abs(hpd - LEVELS))),
             "tarp_max_deviation": float(np.max(np.abs(tarp - LEVELS)))}
+
+
+def calibration(bundle: Bundle, fields: FieldSet, prediction: Prediction, seed: int = 0,
+                prior: MassFunctionPrior | None = None) -> dict:
+    """HPD and TARP coverage at LEVELS of the posterior under the flat training prior; with
+    ``prior`` also (key ``mass_function``) of the posterior re-weighted by the mass
+    function (:mod:`surveymass.models.population`), whose density is the flow's times
+    n(M, z)."""
+    truth = _truth_checked(fields)
+    device = next(bundle.posterior.parameters()).device
+    values = np.column_stack([truth, prediction.samples])
+    logp = log_prob_delta(bundle.posterior, prediction.features, prediction.p_member,
+                          prediction.log10_m_sigma, values - prediction.log10_m_sigma[:, None],
+                          device)
+    out = _coverage(logp[:, 0], logp[:, 1:], prediction.samples, truth, seed)
+    if prior is not None:
+        logp = logp + prior.log_density(values, fields.z_cl)
+        resampled = reweight_samples(prediction.samples, fields.z_cl, prior, seed)
+        ok = np.isfinite(resampled.samples).all(axis=1)
+        logp_samples = np.take_along_axis(logp[:, 1:], resampled.index, axis=1)
+        out["mass_function"] = {
+            **_coverage(logp[ok, 0], logp_samples[ok], resampled.samples[ok], truth[ok], seed),
+            "n_fields": int(ok.sum()),
+            "median_ess_fraction": float(np.median(resampled.ess_fraction[ok]))}
+    return out
 
 
 def summary_metrics(bundle: Bundle, fields: FieldSet, prediction: Prediction,
@@ -226,7 +252,7 @@ def summary_metrics(bundle: Bundle, fields: FieldSet, prediction: Prediction,
         "max_abs_bias_per_0.1dex_bin": abs(worst["median"]) if worst else float("nan"),
         "max_abs_bias_bin": worst,
         "mean_posterior_std_dex": float(np.mean(prediction.std[sel])),
-        "coverage": calibration(bundle, fields, prediction, seed),
+        "coverage": calibration(bundle, fields, prediction, seed, _prior_or_none(bundle)),
         "wojtak_npe": fit_wojtak(median - truth, prediction.n_members),
         "wojtak_msigma": fit_wojtak(prediction.log10_m_sigma - truth, prediction.n_members),
     }
@@ -239,6 +265,52 @@ def summary_metrics(bundle: Bundle, fields: FieldSet, prediction: Prediction,
         above = [r["classifier"]["f1"] for r in per_bin if r["lo"] >= TARGET_RANGE[0]]
         out["classifier_min_f1_above_1e14"] = min(above, default=float("nan"))
     return out
+
+
+def richness_sensitivity(bundle: Bundle, fields: FieldSet, keep_fraction: float = 0.5,
+                         n_samples: int = 500, seed: int = 0, device="cpu") -> dict:
+    """How much the posterior median leans on richness: every field is thinned to a random
+    ``keep_fraction`` of its galaxies (members and interlopers alike, so the kinematics
+    stay the same in expectation) and weighed again. Returns per field the shift of the
+    median beyond that of M–sigma per dex of galaxy number, (dMed - dM_sigma) / dlog10 N,
+    and its median over the fields that keep at least the aperture's minimum of galaxies.
+    0 means kinematics alone; ~1 means mass follows the galaxy count."""
+    rng = np.random.default_rng([seed, 7])
+    thin = fields.select_galaxies(rng.random(fields.offsets[-1]) < keep_fraction)
+    usable = np.flatnonzero(thin.n_galaxies >= bundle.aperture.min_galaxies)
+    if usable.size == 0:
+        raise InputError("no field keeps enough galaxies when thinned: the richness "
+                         "sensitivity needs richer fields")
+    before, after = fields.subset(usable), thin.subset(usable)
+    full = predict(bundle, before, n_samples=n_samples, seed=seed, device=device)
+    thinned = predict(bundle, after, n_samples=n_samples, seed=seed, device=device)
+    d_log_n = np.log10(after.n_galaxies) - np.log10(before.n_galaxies)
+    per_field = ((thinned.median - full.median)
+                 - (thinned.log10_m_sigma - full.log10_m_sigma)) / d_log_n
+    return {"keep_fraction": keep_fraction, "n_fields": int(usable.size),
+            "per_field": per_field, "median": float(np.median(per_field))}
+
+
+def _target_sensitivity(bundle: Bundle, fields: FieldSet, seed: int, device) -> dict | None:
+    """:func:`richness_sensitivity` over (at most SENSITIVITY_FIELDS of) the fields in
+    TARGET_RANGE; None when there are none rich enough."""
+    inside = np.flatnonzero((fields.log10_m200c >= TARGET_RANGE[0])
+                            & (fields.log10_m200c <= TARGET_RANGE[1]))
+    chosen = np.random.default_rng(seed).permutation(inside)[:SENSITIVITY_FIELDS]
+    try:
+        out = richness_sensitivity(bundle, fields.subset(np.sort(chosen)), seed=seed,
+                                   device=device)
+    except InputError:
+        return None
+    return {k: v for k, v in out.items() if k != "per_field"}
+
+
+def _prior_or_none(bundle: Bundle) -> MassFunctionPrior | None:
+    """The bundle's mass-function prior, or None when its card does not record one."""
+    try:
+        return bundle_mass_function_prior(bundle)
+    except InputError:
+        return None
 
 
 def check_training_set(bundle: Bundle, training_set: str | Path) -> None:
@@ -290,6 +362,7 @@ def evaluate_bundle(bundle: Bundle, training_set: str | Path, output: str | Path
     }
     if bundle.classifier is not None:
         report["membership"] = membership_report(fields, prediction, quiet=quiet)
+    report["richness_sensitivity"] = _target_sensitivity(bundle, fields, seed, torch_device)
     report["provenance"] = provenance(bundle=bundle.name, training_set=str(training_set),
                                       split=split)
     from surveymass.models import report_plots  # matplotlib only when writing a report

@@ -24,6 +24,13 @@ from surveymass.models.data import FieldSet, pad, padding_mask, ragged_rows
 
 GALAXY_FEATURES = ("v_los", "r_proj", "angle_to_major_axis", "mag_minus_limit")
 FIELD_FEATURES = ("ellipticity", "mag_lim_abs", "log10_n_galaxies")
+#: The feature sets a bundle can be trained on, (galaxy features, field features): every
+#: feature, or phase space alone (the Deep Sets paper's inputs: no magnitudes, no depth and
+#: no galaxy count, which mean pooling keeps hidden), for a kinematics-only posterior.
+FEATURE_SETS = {
+    "full": (GALAXY_FEATURES, FIELD_FEATURES),
+    "kinematic": (("v_los", "r_proj", "angle_to_major_axis"), ("ellipticity",)),
+}
 
 
 @dataclass
@@ -57,11 +64,20 @@ def ellipse(x: np.ndarray, y: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarr
     return angle, ellipticity
 
 
-def compute_features(fields: FieldSet, mag_limit: float) -> Features:
-    """Features of every galaxy and field; ``mag_limit`` is the survey's apparent limit.
+def feature_set(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(galaxy features, field features) of the named set."""
+    if name not in FEATURE_SETS:
+        raise InputError(f"unknown feature set {name!r}; choose one of {sorted(FEATURE_SETS)}")
+    return FEATURE_SETS[name]
+
+
+def compute_features(fields: FieldSet, mag_limit: float, features: str = "full") -> Features:
+    """Features of every galaxy and field in the set ``features``; ``mag_limit`` is the
+    survey's apparent limit.
 
     Unknown magnitudes stay NaN here and become the training mean on normalisation.
     """
+    galaxy_names, field_names = feature_set(features)
     if fields.n_fields == 0:
         raise InputError("no fields to compute features for")
     if np.any(fields.n_galaxies < 1):
@@ -76,13 +92,16 @@ def compute_features(fields: FieldSet, mag_limit: float) -> Features:
                               fields.mag_r - mag_limit])
     field = np.column_stack([ellipticity, fields.mag_lim_abs,
                              np.log10(fields.n_galaxies)])
-    return Features(galaxy=galaxy, field=field, offsets=fields.offsets)
+    return Features(galaxy=galaxy[:, [GALAXY_FEATURES.index(n) for n in galaxy_names]],
+                    field=field[:, [FIELD_FEATURES.index(n) for n in field_names]],
+                    offsets=fields.offsets)
 
 
 @dataclass
 class Normalisation:
-    """Means and standard deviations of the features on the training split, and the range
-    of the field features seen in training (to flag fields outside it)."""
+    """Means and standard deviations of the features (of the set ``features``) on the
+    training split, and the range of the field features seen in training (to flag fields
+    outside it)."""
 
     galaxy_mean: np.ndarray
     galaxy_std: np.ndarray
@@ -90,9 +109,14 @@ class Normalisation:
     field_std: np.ndarray
     field_min: np.ndarray
     field_max: np.ndarray
+    features: str = "full"
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return FEATURE_SETS[self.features][1]
 
     @classmethod
-    def fit(cls, features: Features) -> Normalisation:
+    def fit(cls, features: Features, feature_set_name: str = "full") -> Normalisation:
         def stats(a):
             mean = np.nan_to_num(np.nanmean(a, axis=0))
             std = np.nan_to_num(np.nanstd(a, axis=0), nan=1.0)
@@ -100,7 +124,7 @@ class Normalisation:
 
         (gm, gs), (fm, fs) = stats(features.galaxy), stats(features.field)
         return cls(gm, gs, fm, fs, np.nanmin(features.field, axis=0),
-                   np.nanmax(features.field, axis=0))
+                   np.nanmax(features.field, axis=0), feature_set_name)
 
     def apply(self, features: Features) -> Features:
         """Standardised features; NaN (unknown magnitude) becomes 0, the training mean."""
@@ -119,22 +143,25 @@ class Normalisation:
         return (standardised_field < lo - pad) | (standardised_field > hi + pad)
 
     def to_dict(self) -> dict:
-        return {"galaxy_features": list(GALAXY_FEATURES), "field_features": list(FIELD_FEATURES),
+        galaxy_names, field_names = FEATURE_SETS[self.features]
+        return {"galaxy_features": list(galaxy_names), "field_features": list(field_names),
                 "galaxy_mean": self.galaxy_mean.tolist(), "galaxy_std": self.galaxy_std.tolist(),
                 "field_mean": self.field_mean.tolist(), "field_std": self.field_std.tolist(),
                 "field_min": self.field_min.tolist(), "field_max": self.field_max.tolist()}
 
     @classmethod
     def from_dict(cls, data: dict) -> Normalisation:
-        if (tuple(data.get("galaxy_features", ())) != GALAXY_FEATURES
-                or tuple(data.get("field_features", ())) != FIELD_FEATURES):
+        names = (tuple(data.get("galaxy_features", ())), tuple(data.get("field_features", ())))
+        matching = [k for k, v in FEATURE_SETS.items() if v == names]
+        if not matching:
             raise InputError(
-                f"the bundle was trained on features {data.get('galaxy_features')} / "
-                f"{data.get('field_features')}, but this code computes {list(GALAXY_FEATURES)}"
-                f" / {list(FIELD_FEATURES)}: retrain the bundle with this version")
-        lengths = {"galaxy_mean": len(GALAXY_FEATURES), "galaxy_std": len(GALAXY_FEATURES),
-                   "field_mean": len(FIELD_FEATURES), "field_std": len(FIELD_FEATURES),
-                   "field_min": len(FIELD_FEATURES), "field_max": len(FIELD_FEATURES)}
+                f"the bundle was trained on features {list(names[0])} / {list(names[1])}, "
+                "but this code computes the feature sets "
+                f"{ {k: [list(g), list(f)] for k, (g, f) in FEATURE_SETS.items()} }: retrain "
+                "the bundle with this version")
+        n_galaxy, n_field = (len(n) for n in names)
+        lengths = {"galaxy_mean": n_galaxy, "galaxy_std": n_galaxy, "field_mean": n_field,
+                   "field_std": n_field, "field_min": n_field, "field_max": n_field}
         missing = sorted(set(lengths) - set(data))
         if missing:
             raise InputError(f"the bundle's feature normalisation lacks {missing}: it was "
@@ -142,7 +169,7 @@ class Normalisation:
         arrays = {k: np.asarray(data[k], float) for k in lengths}
         if any(len(arrays[k]) != n for k, n in lengths.items()):
             raise InputError("the bundle's feature normalisation has the wrong length")
-        return cls(**arrays)
+        return cls(**arrays, features=matching[0])
 
 
 @dataclass

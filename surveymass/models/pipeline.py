@@ -101,11 +101,13 @@ def _history_summary(history: dict) -> dict:
 def train_bundle(training_set: str | Path, name: str, output: str | Path | None = None,
                  architecture: Architecture = Architecture(),
                  config: TrainingConfig = TrainingConfig(), estimator: str = "gapper",
-                 device: str = "auto", quiet: bool = False, overwrite: bool = False) -> Path:
-    """Train a bundle on ``training_set`` and write it to ``output`` (default
-    :func:`~surveymass.models.bundle.bundle_path` of NAME: the user's bundle folder, or the
-    shipped one for a shipped name); returns the bundle folder. The folder is checked before
-    the training: an existing bundle is replaced only with ``overwrite``."""
+                 device: str = "auto", quiet: bool = False, overwrite: bool = False,
+                 features: str = "full") -> Path:
+    """Train a bundle on the feature set ``features`` of ``training_set`` and write it to
+    ``output`` (default :func:`~surveymass.models.bundle.bundle_path` of NAME: the user's
+    bundle folder, or the shipped one for a shipped name); returns the bundle folder. The
+    folder is checked before the training: an existing bundle is replaced only with
+    ``overwrite``."""
     folder = Path(output) if output else bundle_path(name)
     check_bundle_output(folder, overwrite)
     if estimator not in ESTIMATORS:
@@ -117,11 +119,11 @@ def train_bundle(training_set: str | Path, name: str, output: str | Path | None 
     seed_everything(config.seed)
 
     raw = {k: datasets.load_split(training_set, k) for k in ("train", "val", "test")}
-    train_features = compute_features(raw["train"], survey.mag_limit)
-    normalisation = Normalisation.fit(train_features)
-    splits = {k: Split(f, normalisation.apply(compute_features(f, survey.mag_limit)))
+    normalisation = Normalisation.fit(compute_features(raw["train"], survey.mag_limit, features),
+                                      features)
+    splits = {k: Split(f, normalisation.apply(compute_features(f, survey.mag_limit, features)))
               for k, f in raw.items()}
-    posterior, classifier = build_networks(architecture, info.setup)
+    posterior, classifier = build_networks(architecture, info.setup, features)
     histories = {}
     if classifier is not None:
         histories["classifier"] = train_classifier(classifier, splits, config, torch_device,

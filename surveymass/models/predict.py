@@ -193,7 +193,8 @@ def predict(bundle: Bundle, fields: FieldSet, n_samples: int = 1000, seed: int =
     check_fields(bundle, fields)
     device = resolve_device(device) if isinstance(device, str) else device
     bundle.to(device)
-    features = bundle.normalisation.apply(compute_features(fields, bundle.survey.mag_limit))
+    features = bundle.normalisation.apply(compute_features(fields, bundle.survey.mag_limit,
+                                                           bundle.normalisation.features))
     p = membership_probabilities(bundle.classifier, features, device, batch_size, quiet)
     sigma, n_members = member_dispersion(fields, p, bundle.msigma.estimator)
     log10_m_sigma = bundle.msigma.log10_mass(sigma, fields.z_cl, bundle.cosmology)

@@ -75,6 +75,10 @@ def coverage(report: dict, path: Path) -> str:
     ax.fill_between([0, 1], [-0.05, 0.95], [0.05, 1.05], color="0.9")
     ax.plot(cov["levels"], cov["hpd"], "-o", ms=3, c="tab:red", label="HPD")
     ax.plot(cov["levels"], cov["tarp"], "-o", ms=3, c="tab:blue", label="TARP")
+    if "mass_function" in cov:
+        mf = cov["mass_function"]
+        ax.plot(mf["levels"], mf["hpd"], "--", c="tab:red", label="HPD, mass-function prior")
+        ax.plot(mf["levels"], mf["tarp"], "--", c="tab:blue", label="TARP, mass-function prior")
     ax.set(xlabel="credibility level", ylabel="empirical coverage", xlim=(0, 1), ylim=(0, 1))
     ax.legend()
     return _save(fig, path)
@@ -160,6 +164,25 @@ def _worst_bias(summary: dict) -> str:
             f"({worst['lo']:.1f}–{worst['hi']:.1f}, {worst['n_halos']} halos)")
 
 
+def _prior_rows(cov: dict) -> list[list]:
+    """Coverage rows of the posterior under the mass-function prior, when evaluated."""
+    mf = cov.get("mass_function")
+    if mf is None:
+        return []
+    return [["HPD / TARP max deviation, mass-function prior",
+             f"{mf['hpd_max_deviation']:.3f} / {mf['tarp_max_deviation']:.3f}"],
+            ["median effective sample size (mass-function prior)",
+             f"{mf['median_ess_fraction']:.2f}"]]
+
+
+def _sensitivity_rows(report: dict) -> list[list]:
+    sens = report.get("richness_sensitivity")
+    if not sens:
+        return []
+    return [[f"richness sensitivity (dMed - dM_σ) / dlog N, {sens['n_fields']} fields "
+             f"thinned to {sens['keep_fraction']:.0%}", sens["median"]]]
+
+
 def markdown(report: dict) -> str:
     """The report as a markdown page."""
     s = report["summary"]
@@ -176,6 +199,8 @@ def markdown(report: dict) -> str:
                 ["mean posterior std [dex]", s["mean_posterior_std_dex"]],
                 ["HPD coverage max deviation", cov["hpd_max_deviation"]],
                 ["TARP coverage max deviation", cov["tarp_max_deviation"]],
+                *_prior_rows(cov),
+                *_sensitivity_rows(report),
                 ["Wojtak σ_N, σ_0 NPE [dex]",
                  f"{s['wojtak_npe']['sigma_N']:.3f}, {s['wojtak_npe']['sigma_0']:.3f}"],
                 ["Wojtak σ_N, σ_0 M–σ [dex]",
