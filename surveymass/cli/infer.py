@@ -42,6 +42,11 @@ def infer_command(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace existing results, details and plots (only once "
         "the new ones are all complete)."),
+    prior: str = typer.Option(
+        "flat", "--prior", help="Prior of log10 M200c: flat (over the training range, the "
+        "convention of published dynamical masses) or mass-function (the halo mass "
+        "function at the cluster's redshift: the posterior of a cluster drawn from a "
+        "survey's population). See docs/models.md."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
     """Weigh clusters: membership probabilities, velocity dispersion, M-sigma mass and
@@ -53,7 +58,8 @@ def infer_command(
     cluster = cluster_from_options(name, ra, dec, z)
     result = run_infer([catalog_path(c) for c in catalogs], model=model, output=output,
                        n_samples=samples, seed=seed, device=device, cluster=cluster,
-                       survey=survey, plots=plots, quiet=quiet, overwrite=overwrite)
+                       survey=survey, plots=plots, quiet=quiet, overwrite=overwrite,
+                       prior=prior)
     for row in result.results[:50]:
         typer.echo(_summary(row))
     if len(result.results) > 50:
@@ -71,4 +77,13 @@ def _summary(row) -> str:
             f"-{row['log10_m200c_median'] - row['log10_m200c_p16']:.2f} (h^-1 Msun) "
             f"(M-sigma {row['log10_m200c_msigma']:.2f}, sigma_v "
             f"{row['sigma_v'].value:.0f} km/s, {row['n_members']} members of "
-            f"{row['n_galaxies']} galaxies){flags}")
+            f"{row['n_galaxies']} galaxies{_kinematic(row)}){flags}")
+
+
+def _kinematic(row) -> str:
+    """The kinematics-only posterior, when the bundle has a companion."""
+    median = row["log10_m200c_kinematic_median"]
+    if math.isnan(median):
+        return ""
+    return (f"; kinematics only {median:.2f} +{row['log10_m200c_kinematic_p84'] - median:.2f}"
+            f" -{median - row['log10_m200c_kinematic_p16']:.2f}")

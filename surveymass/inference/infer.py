@@ -13,7 +13,12 @@ Every step reuses the code the mocks and the training used, with the bundle's se
 5. membership probabilities, sigma of the members, M–sigma and the flow posterior
    (:func:`surveymass.models.predict.predict`, batched on the device);
 6. self-consistency: the posterior against M–sigma, the member fraction, and the
-   prediction re-run at :data:`CENTRE_OFFSETS` (one more batched predict call).
+   prediction re-run at :data:`CENTRE_OFFSETS` (one more batched predict call);
+7. typicality: percentiles of mass-free summaries among the bundle's held-out mock
+   fields (:mod:`surveymass.models.typicality`; the ``misspecified`` flag), the
+   kinematics-only posterior of the bundle's companion (``kinematic_companion`` in its
+   card), and the prior: flat in log M (the training prior) or the halo mass function
+   (:mod:`surveymass.models.population`).
 
 Clusters the bundle cannot weigh get a result row with NaN masses and a flag saying why
 (see :data:`FLAGS`); clusters it can weigh but outside what it was trained on get their
@@ -34,6 +39,8 @@ import numpy as np
 from astropy.table import MaskedColumn, QTable, Table
 
 from surveymass.errors import InputError
+from surveymass.models import typicality
+from surveymass.models.population import PRIORS, bundle_mass_function_prior, reweight_samples
 from surveymass.paths import DEFAULT_OUTPUT
 from surveymass.phasespace import PhaseSpace, sky_to_phase_space
 from surveymass.outputs import check_outputs, staged_outputs
@@ -64,6 +71,11 @@ CENTRE_OFFSETS = tuple((s * dx, s * dy, s * dv) for dx, dy, dv in
 #: Posterior draws per re-run at a centre offset (at most): enough for a median whose
 #: sampling error (~1.25 w / sqrt(n), w the half-width) is < 0.1 of the half-width.
 CENTRE_SAMPLES = 200
+#: Effective sample size fraction under the mass-function prior below which the
+#: re-weighted posterior rests on too few flat-prior draws.
+MIN_ESS_FRACTION = 0.05
+#: Posterior percentiles of the kinematics-only companion, by column suffix.
+KINEMATIC_PERCENTILES = {"p16": 16.0, "median": 50.0, "p84": 84.0}
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,14 @@ FLAGS = {
         "a typical centre uncertainty (a wrong position or redshift of the centre)",
         f"re-run at +-{CENTRE_UNCERTAINTY_MPC:g} h^-1 Mpc east and north and "
         f"+-{CENTRE_UNCERTAINTY_KMS:g} km/s; max |median shift| > p84 - p16"),
+    "misspecified": Flag(
+        "the field does not look like the mock fields the posterior was calibrated on "
+        "(columns typicality_*): its width cannot be trusted",
+        f"a typicality percentile outside {typicality.LOW:g}-{typicality.HIGH:g} among the "
+        f"{typicality.N_NEIGHBOURS} most similar held-out mock fields"),
+    "low_prior_support": Flag(
+        "the mass-function prior puts its weight where few posterior draws lie",
+        f"effective sample size < {MIN_ESS_FRACTION:g} of the draws"),
 }
 NO_MASS_FLAGS = tuple(name for name, flag in FLAGS.items() if flag.voids_mass)
 #: Field features checked against the training range, with the flag they raise.
@@ -130,11 +150,13 @@ class ClusterField:
 class InferenceResult:
     """``results``: one row per cluster (the ECSV columns); ``galaxies``: every galaxy
     with its phase-space position and membership probability; ``samples``: posterior
-    draws of log10 M200c [h^-1 Msun], (n_clusters, n_samples), NaN rows where no mass."""
+    draws of log10 M200c [h^-1 Msun], (n_clusters, n_samples), NaN rows where no mass;
+    ``kinematic_samples`` the same of the kinematics-only companion (NaN without one)."""
 
     results: QTable
     galaxies: QTable
     samples: np.ndarray
+    kinematic_samples: np.ndarray | None = None
 
 
 # --- reading -------------------------------------------------------------------------
@@ -308,15 +330,51 @@ def _consistency_flags(bundle, fieldset, prediction, shifted_medians) -> list[li
     return [[name for name, hit in checks.items() if hit[i]] for i in range(len(median))]
 
 
+def _typicality(bundle, fieldset, prediction) -> dict[str, np.ndarray]:
+    """Typicality percentiles of each field (NaN without the bundle's reference)."""
+    if bundle.reference is None:
+        return {name: np.full(fieldset.n_fields, np.nan) for name in typicality.SUMMARIES}
+    observed = typicality.summaries(fieldset, prediction.n_members, prediction.sigma,
+                                    prediction.log10_m_sigma, prediction.samples)
+    return bundle.reference.percentiles(observed)
+
+
+def _kinematic_samples(kinematic, spaces, mags, z, n_samples, seed, device) -> np.ndarray:
+    """Posterior draws of the kinematics-only companion bundle (NaN rows without one)."""
+    from surveymass.models.predict import fields_for_bundle, predict
+
+    if kinematic is None:
+        return np.full((len(spaces), n_samples), np.nan, dtype=np.float32)
+    fieldset = fields_for_bundle(kinematic, spaces, mags, z)
+    return predict(kinematic, fieldset, n_samples=n_samples, seed=seed, device=device).samples
+
+
+def _apply_prior(bundle, prior: str, samples: np.ndarray, z: np.ndarray, seed: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Draws under ``prior`` and the effective sample size fraction (1 for the flat
+    prior, which the draws already follow)."""
+    if prior == "flat":
+        return samples, np.ones(len(samples))
+    resampled = reweight_samples(samples, z, bundle_mass_function_prior(bundle), seed)
+    return resampled.samples, resampled.ess_fraction
+
+
 def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed: int = 0,
-                 device: str = "auto", quiet: bool = True) -> InferenceResult:
-    """Weigh every field with ``bundle`` (a :class:`~surveymass.models.bundle.Bundle`)."""
+                 device: str = "auto", quiet: bool = True, prior: str = "flat",
+                 kinematic=None) -> InferenceResult:
+    """Weigh every field with ``bundle`` (a :class:`~surveymass.models.bundle.Bundle`)
+    under ``prior`` (:data:`~surveymass.models.population.PRIORS`), with the
+    kinematics-only posterior of the ``kinematic`` bundle when given."""
     from surveymass.models.predict import fields_for_bundle, predict
 
     if not fields:
         raise InputError("no cluster fields to weigh")
     if n_samples < 1:
         raise InputError(f"--samples must be at least 1, got {n_samples}")
+    if prior not in PRIORS:
+        raise InputError(f"unknown prior {prior!r}; choose one of {PRIORS}")
+    if prior != "flat":
+        bundle_mass_function_prior(bundle)  # refuse a bundle without one before the work
     spaces = _phase_spaces(fields, bundle.cosmology, quiet)
     mags = [np.asarray(f.galaxies["mag_r"], float) for f in fields]
     observed = [bundle.survey.observes(  # the mocks' cut
@@ -337,6 +395,8 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
     n_members = np.zeros(n, int)
     sigma, m_sigma = np.full(n, np.nan), np.full(n, np.nan)
     samples = np.full((n, n_samples), np.nan, dtype=np.float32)
+    kinematic_samples = np.full((n, n_samples), np.nan, dtype=np.float32)
+    percentiles = {name: np.full(n, np.nan) for name in typicality.SUMMARIES}
     index = np.repeat(np.arange(n), [len(m) for m in mags])
     in_aperture, ps = np.concatenate(in_aperture), _concatenate(spaces)
     p_member = np.full(len(index), np.nan)
@@ -351,7 +411,17 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
                              device=device, quiet=quiet)
         n_members[keep] = prediction.n_members
         sigma[keep], m_sigma[keep] = prediction.sigma, prediction.log10_m_sigma
-        samples[keep] = prediction.samples
+        samples[keep], ess = _apply_prior(bundle, prior, prediction.samples, z[keep], seed)
+        kinematic_samples[keep] = _apply_prior(
+            bundle, prior, _kinematic_samples(kinematic, observed_spaces, observed_mags,
+                                              z[keep], n_samples, seed, device), z[keep],
+            seed)[0]
+        for name, values in _typicality(bundle, fieldset, prediction).items():
+            percentiles[name][keep] = values
+        for i, low_ess, odd in zip(keep, ess < MIN_ESS_FRACTION,
+                                   typicality.atypical({k: v[keep]
+                                                        for k, v in percentiles.items()})):
+            flags[i] += ["low_prior_support"] * bool(low_ess) + ["misspecified"] * bool(odd)
         # fields_for_bundle keeps the aperture's galaxies field by field, in file order
         p_member[np.flatnonzero(in_aperture & usable[index])] = prediction.p_member
         for i, extra in zip(keep, _range_flags(bundle, prediction.features.field)):
@@ -367,11 +437,37 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
         for i in no_sigma:
             flags[i].append("too_few_members")
         sigma[no_sigma] = m_sigma[no_sigma] = np.nan
-        samples[no_sigma] = np.nan
+        samples[no_sigma] = kinematic_samples[no_sigma] = np.nan
     results = _results_table(fields, n_galaxies, n_members, usable, sigma, m_sigma, samples,
                              coverage, flags)
+    _add_robustness_columns(results, prior, kinematic_samples, percentiles)
     galaxies = _galaxy_table(fields, index, ps, in_aperture, p_member)
-    return InferenceResult(results, galaxies, samples)
+    return InferenceResult(results, galaxies, samples, kinematic_samples)
+
+
+def _percentiles(samples: np.ndarray, levels) -> np.ndarray:
+    with warnings.catch_warnings():  # all-NaN rows of clusters without a mass
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanpercentile(samples, list(levels), axis=1)
+
+
+def _add_robustness_columns(t: QTable, prior: str, kinematic_samples: np.ndarray,
+                            percentiles: dict[str, np.ndarray]) -> None:
+    """The prior, the kinematics-only posterior and the typicality percentiles."""
+    t["prior"] = [prior] * len(t)
+    t["prior"].info.description = ("prior of log10 M200c: flat over the training range, or "
+                                   "the halo mass function at the cluster redshift")
+    values = _percentiles(kinematic_samples, KINEMATIC_PERCENTILES.values())
+    for (suffix, level), value in zip(KINEMATIC_PERCENTILES.items(), values):
+        t[f"log10_m200c_kinematic_{suffix}"] = value
+        t[f"log10_m200c_kinematic_{suffix}"].info.description = (
+            f"kinematics-only posterior {level:g}th percentile of log10 M200c [h^-1 Msun] "
+            "(phase space only, no richness or magnitudes; NaN without a companion)")
+    for name, value in percentiles.items():
+        t[f"typicality_{name}"] = value
+        t[f"typicality_{name}"].info.description = (
+            f"percentile [0-100] of the {typicality.DESCRIPTIONS[name]} among similar "
+            "held-out mock fields (NaN: not computed)")
 
 
 def _results_table(fields, n_galaxies, n_members, usable, sigma, m_sigma, samples, coverage,
@@ -385,9 +481,7 @@ def _results_table(fields, n_galaxies, n_members, usable, sigma, m_sigma, sample
     t["n_members"] = MaskedColumn(n_members, mask=~usable)
     t["sigma_v"] = sigma * u.km / u.s
     t["log10_m200c_msigma"] = m_sigma
-    with warnings.catch_warnings():  # all-NaN rows of clusters without a mass
-        warnings.simplefilter("ignore", RuntimeWarning)
-        values = np.nanpercentile(samples, list(PERCENTILES.values()), axis=1)
+    values = _percentiles(samples, PERCENTILES.values())
     for suffix, value in zip(PERCENTILES, values):
         t[f"log10_m200c_{suffix}"] = value
     t["footprint_coverage"] = coverage
@@ -470,8 +564,10 @@ def _write_files(result: InferenceResult, table_path: Path, details: Path,
                              "x, y, R (details)": "comoving h^-1 Mpc"})
     galaxies = fits.table_to_hdu(Table(result.galaxies))
     galaxies.name = "GALAXIES"
-    posterior = fits.table_to_hdu(Table({"name": result.results["name"],
-                                         "log10_m200c": result.samples}))
+    draws = {"name": result.results["name"], "log10_m200c": result.samples}
+    if result.kinematic_samples is not None:
+        draws["log10_m200c_kinematic"] = result.kinematic_samples
+    posterior = fits.table_to_hdu(Table(draws))
     posterior.name = "POSTERIOR"
     posterior.header["COMMENT"] = "posterior draws of log10 M200c [h^-1 Msun] per cluster"
     primary = fits.PrimaryHDU()
@@ -488,6 +584,24 @@ def card_sha256(model: str | Path) -> str:
     return hashlib.sha256((bundle_path(model) / CARD).read_bytes()).hexdigest()
 
 
+def kinematic_companion(bundle, device="cpu"):
+    """The kinematics-only bundle named by ``bundle``'s card (``kinematic_companion``), or
+    None; it must observe fields exactly as ``bundle`` does."""
+    from surveymass.cosmology import same_cosmology
+    from surveymass.models.bundle import load_bundle
+
+    name = bundle.info.get("kinematic_companion")
+    if name is None:
+        return None
+    companion = load_bundle(name, device)
+    if (companion.survey.to_dict() != bundle.survey.to_dict()
+            or companion.aperture != bundle.aperture
+            or not same_cosmology(companion.cosmology, bundle.cosmology)):
+        raise InputError(f"the kinematic companion {name!r} of bundle {bundle.name!r} was "
+                         "trained for another survey, aperture or cosmology")
+    return companion
+
+
 def check_survey(bundle, survey: str | None) -> None:
     """Refuse a bundle trained for another survey than the catalogue's (``--survey``)."""
     if survey is not None and survey != bundle.survey.name:
@@ -501,7 +615,8 @@ def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
               output: str | Path = DEFAULT_OUTPUT, n_samples: int = 1000, seed: int = 0,
               device: str = "auto", cluster: Cluster | None = None,
               survey: str | None = None, plots: str | Path | None = None,
-              quiet: bool = True, overwrite: bool = False) -> InferenceResult:
+              quiet: bool = True, overwrite: bool = False,
+              prior: str = "flat") -> InferenceResult:
     """Read ``catalogs``, weigh their clusters with bundle ``model`` (default: the shipped
     one), write the results table and details file, and optionally the plots (one PNG per
     cluster in folder ``plots``).
@@ -522,9 +637,14 @@ def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
     torch_device = resolve_device(device)
     bundle = load_bundle(model, torch_device)
     check_survey(bundle, survey)
-    result = infer_fields(fields, bundle, n_samples, seed, torch_device, quiet)
+    kinematic = kinematic_companion(bundle, torch_device)
+    result = infer_fields(fields, bundle, n_samples, seed, torch_device, quiet, prior,
+                          kinematic)
     record = provenance(model={"name": bundle.name, "path": str(model),
-                               "card_sha256": card_sha256(model)},
+                               "card_sha256": card_sha256(model),
+                               "kinematic_companion": None if kinematic is None
+                               else kinematic.name},
+                        prior=prior,
                         inputs=[str(p) for p in catalogs],
                         cleaning={f.cluster.name: f.cleaning for f in fields},
                         seed=seed, n_samples=n_samples,

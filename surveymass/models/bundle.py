@@ -31,6 +31,8 @@ from surveymass.models.deepsets import Architecture
 from surveymass.models.dispersion import MSigmaRelation
 from surveymass.models.features import Normalisation, feature_set
 from surveymass.models.posterior import MassPosterior
+from surveymass.models.typicality import CARD_ENTRY as TYPICALITY_ENTRY
+from surveymass.models.typicality import Reference, load_reference, write_reference
 from surveymass.outputs import Folder, check_outputs, staged_outputs
 from surveymass.paths import TRAINED_MODELS, user_models
 from surveymass.phasespace import Aperture
@@ -52,7 +54,9 @@ class Bundle:
     """Everything a trained model needs at inference time.
 
     ``classifier`` is None for the idealised setup (every galaxy is a member);
-    ``info`` holds the card's descriptive entries (training data, metrics, timings).
+    ``info`` holds the card's descriptive entries (training data, metrics, timings);
+    ``reference`` the held-out mock summaries of the misspecification check
+    (:mod:`surveymass.models.typicality`), None for a bundle without one.
     """
 
     name: str
@@ -66,6 +70,7 @@ class Bundle:
     posterior: MassPosterior
     classifier: InterloperClassifier | None
     info: dict = field(default_factory=dict)
+    reference: Reference | None = None
 
     def to(self, device) -> Bundle:
         """Move the networks to ``device`` (in place) and return self."""
@@ -222,8 +227,24 @@ def save_bundle(bundle: Bundle, folder: str | Path, overwrite: bool = False) -> 
         card["weights"] = {"file": WEIGHTS, "sha256": _sha256(tmp / WEIGHTS),
                            "tensors": {k: list(v.shape) for k, v in tensors.items()}}
         card["provenance"] = provenance(bundle=bundle.name)
+        if bundle.reference is not None:
+            card[TYPICALITY_ENTRY] = write_reference(tmp, bundle.reference.table,
+                                                     bundle.info.get(TYPICALITY_ENTRY, {})
+                                                     .get("split", "val"))
         write_card(tmp, card)
     return folder
+
+
+def amend_bundle(folder: str | Path, entries: dict, reference: Reference | None = None,
+                 split: str = "val") -> Path:
+    """Add ``entries`` (and a typicality ``reference`` made from ``split``) to the card of
+    the existing bundle in ``folder``, keeping everything else, and re-seal the card."""
+    folder = bundle_path(folder)
+    card = _read_card(folder)
+    card.update(entries)
+    if reference is not None:
+        card[TYPICALITY_ENTRY] = write_reference(folder, reference.table, split)
+    return write_card(folder, card)
 
 
 def _read_card(folder: Path) -> dict:
@@ -310,10 +331,13 @@ def load_bundle(name_or_path: str | Path = DEFAULT_BUNDLE, device: str | torch.d
     posterior.eval()
     known = {"format", "version", "name", "setup", "survey", "aperture", "cosmology",
              "features", "msigma", "architecture", INTEGRITY}
+    reference = (load_reference(folder, card[TYPICALITY_ENTRY])
+                 if TYPICALITY_ENTRY in card else None)
     bundle = Bundle(name=card.get("name", folder.name), setup=card["setup"],
                     survey=SurveyConfig.from_dict(card["survey"], source=str(folder / CARD)),
                     aperture=aperture, cosmology=cosmology_from_dict(card["cosmology"]),
                     normalisation=normalisation, msigma=msigma, architecture=architecture,
                     posterior=posterior, classifier=classifier,
-                    info={k: v for k, v in card.items() if k not in known})
+                    info={k: v for k, v in card.items() if k not in known},
+                    reference=reference)
     return bundle.to(device)

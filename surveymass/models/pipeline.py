@@ -37,6 +37,7 @@ from surveymass.models.predict import (
     predict,
 )
 from surveymass.models.training import TrainingConfig, fit, resolve_device, seed_everything
+from surveymass.models.typicality import Reference, summaries
 
 
 @dataclass
@@ -158,7 +159,22 @@ def train_bundle(training_set: str | Path, name: str, output: str | Path | None 
         },
         "metrics": {"test": summary_metrics(bundle, splits["test"].fields, test_prediction)},
     }
+    bundle.reference = typicality_reference(bundle, splits["val"].fields, config.seed,
+                                            torch_device)
     return save_bundle(bundle, folder, overwrite)
+
+
+def typicality_reference(bundle: Bundle, fields: FieldSet, seed: int = 0,
+                         device="cpu") -> Reference | None:
+    """The misspecification check's reference: ``bundle`` run on held-out mock ``fields``
+    (:mod:`surveymass.models.typicality`); None when they are too few for one."""
+    prediction = predict(bundle, fields, n_samples=500, seed=seed, device=device)
+    table = summaries(fields, prediction.n_members, prediction.sigma,
+                      prediction.log10_m_sigma, prediction.samples)
+    try:
+        return Reference(table)
+    except InputError:
+        return None
 
 
 def _set_standardisation(posterior, train: Split) -> None:

@@ -19,7 +19,9 @@ not look like the fields the posterior was calibrated on, whatever its width say
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
@@ -27,6 +29,7 @@ from scipy.spatial import cKDTree
 
 from surveymass.errors import InputError
 from surveymass.models.data import FieldSet
+from surveymass.provenance import atomic_path
 
 #: Projected radius beyond which a galaxy counts as "outer" [comoving h^-1 Mpc].
 OUTER_RADIUS = 1.0
@@ -121,3 +124,30 @@ def atypical(percentiles: dict[str, np.ndarray]) -> np.ndarray:
     stacked = np.column_stack(list(percentiles.values()))
     with np.errstate(invalid="ignore"):
         return np.any((stacked < LOW) | (stacked > HIGH), axis=1)
+
+
+#: The reference's file in a bundle folder, and the card entry that records it.
+REFERENCE_FILE = "typicality.fits"
+CARD_ENTRY = "typicality"
+
+
+def write_reference(folder: Path, table: Table, split: str) -> dict:
+    """Write the reference ``table`` (from a held-out ``split``) into bundle ``folder``;
+    returns the card entry (file, SHA-256, split, fields) that loading checks."""
+    path = Path(folder) / REFERENCE_FILE
+    with atomic_path(path) as tmp:
+        Table(table).write(tmp, format="fits")
+    return {"file": REFERENCE_FILE, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "split": split, "n_fields": len(table)}
+
+
+def load_reference(folder: Path, entry: dict) -> Reference:
+    """The reference recorded by card ``entry`` in bundle ``folder`` (checksum checked)."""
+    path = Path(folder) / entry.get("file", REFERENCE_FILE)
+    if not path.exists():
+        raise InputError(f"{path} is missing: the bundle's card records a typicality "
+                         "reference; restore the file or re-save the bundle")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != entry.get("sha256"):
+        raise InputError(f"{path} does not match the SHA-256 its model card records: the "
+                         "typicality reference was changed after the bundle was saved")
+    return Reference(Table.read(path, format="fits"))
