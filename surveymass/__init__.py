@@ -13,6 +13,9 @@ except _metadata.PackageNotFoundError:  # run from a source tree that is not ins
     __version__ = "0+unknown"
 
 from surveymass.errors import SurveymassError  # noqa: E402
-from surveymass.phasespace import PhaseSpace, sky_to_phase_space  # noqa: E402
+from surveymass.lazy import lazy_exports  # noqa: E402
 
-__all__ = ["SurveymassError", "PhaseSpace", "sky_to_phase_space", "__version__"]
+__getattr__, __dir__, _LAZY = lazy_exports(__name__, {
+    ".phasespace": ["PhaseSpace", "sky_to_phase_space"],
+})
+__all__ = ["SurveymassError", "__version__", *_LAZY]

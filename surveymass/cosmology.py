@@ -10,29 +10,39 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import astropy.units as u
 import numpy as np
-from astropy import cosmology as _astropy_cosmology
-from astropy.constants import c as _c
 
 from surveymass.errors import InputError
 
-#: Speed of light in km/s.
-C_KMS: float = _c.to_value(u.km / u.s)
+if TYPE_CHECKING:
+    from astropy.cosmology import FLRW
+
+# astropy.units and astropy.cosmology take ~1 s to import: they are imported inside the
+# functions below, so that modules needing only C_KMS or the constants start fast (the
+# rule for lazy imports: docs/architecture.md, "Imports and start-up time").
+
+#: Speed of light in km/s: exact by the SI definition of the metre (astropy.constants.c;
+#: tests/test_core.py checks they agree).
+C_KMS: float = 299792.458
 
 #: Power-spectrum parameters that astropy cosmologies do not carry (Planck15 as in Uchuu).
 DEFAULT_SIGMA8 = 0.8159
 DEFAULT_NS = 0.9667
 
 
-def default_cosmology() -> _astropy_cosmology.FLRW:
+def default_cosmology() -> FLRW:
     """Planck15 (astropy realisation), the cosmology of Uchuu."""
-    return _astropy_cosmology.Planck15
+    from astropy.cosmology import Planck15
+
+    return Planck15
 
 
-def cosmology_to_dict(cosmo: _astropy_cosmology.FLRW) -> dict:
+def cosmology_to_dict(cosmo: FLRW) -> dict:
     """A JSON-serialisable description of ``cosmo`` (class name and parameters)."""
+    import astropy.units as u
+
     mapping = cosmo.to_format("mapping")
     out: dict = {"class": type(cosmo).__name__}
     for key, value in mapping.items():
@@ -44,11 +54,14 @@ def cosmology_to_dict(cosmo: _astropy_cosmology.FLRW) -> dict:
     return out
 
 
-def cosmology_from_dict(data: dict) -> _astropy_cosmology.FLRW:
+def cosmology_from_dict(data: dict) -> FLRW:
     """Rebuild an astropy cosmology written by :func:`cosmology_to_dict`."""
+    import astropy.units as u
+    from astropy import cosmology as astropy_cosmology
+
     data = dict(data)
     try:
-        cls = getattr(_astropy_cosmology, data.pop("class"))
+        cls = getattr(astropy_cosmology, data.pop("class"))
     except (KeyError, AttributeError) as exc:
         raise InputError(f"unknown cosmology description {data!r}: needs a 'class' that "
                          "astropy.cosmology provides (e.g. FlatLambdaCDM)") from exc
@@ -57,7 +70,7 @@ def cosmology_from_dict(data: dict) -> _astropy_cosmology.FLRW:
     return cls(**kwargs)
 
 
-def same_cosmology(a: _astropy_cosmology.FLRW, b: _astropy_cosmology.FLRW) -> bool:
+def same_cosmology(a: FLRW, b: FLRW) -> bool:
     """True when two cosmologies give the same distances (parameters equal to 1e-6)."""
     zs = np.array([0.01, 0.1, 0.5, 1.0])
     da = a.comoving_distance(zs).value
@@ -65,7 +78,7 @@ def same_cosmology(a: _astropy_cosmology.FLRW, b: _astropy_cosmology.FLRW) -> bo
     return bool(np.allclose(da, db, rtol=1e-6)) and np.isclose(a.h, b.h, rtol=1e-6)
 
 
-def colossus_cosmology(cosmo: _astropy_cosmology.FLRW, sigma8: float = DEFAULT_SIGMA8,
+def colossus_cosmology(cosmo: FLRW, sigma8: float = DEFAULT_SIGMA8,
                        ns: float = DEFAULT_NS):
     """The colossus cosmology matching ``cosmo`` (set as colossus' current cosmology).
 
@@ -81,7 +94,7 @@ def colossus_cosmology(cosmo: _astropy_cosmology.FLRW, sigma8: float = DEFAULT_S
         "Om0": cosmo.Om0 + massive_neutrino_density(cosmo),
         "Ode0": cosmo.Ode0,
         # colossus' power spectrum needs baryons; a cosmology without them gets Planck15's
-        "Ob0": cosmo.Ob0 if cosmo.Ob0 else _astropy_cosmology.Planck15.Ob0,
+        "Ob0": cosmo.Ob0 if cosmo.Ob0 else default_cosmology().Ob0,
         "sigma8": sigma8,
         "ns": ns,
         "Tcmb0": cosmo.Tcmb0.value,
@@ -93,9 +106,11 @@ def colossus_cosmology(cosmo: _astropy_cosmology.FLRW, sigma8: float = DEFAULT_S
     return col.setCosmology(f"surveymass_{digest}", **params)
 
 
-def massive_neutrino_density(cosmo: _astropy_cosmology.FLRW) -> float:
+def massive_neutrino_density(cosmo: FLRW) -> float:
     """Omega of the massive neutrinos today: astropy's Onu0 less that of the same
     cosmology with massless neutrinos (0.0014 for Planck15; 0 without massive ones)."""
+    import astropy.units as u
+
     if not cosmo.has_massive_nu:
         return 0.0
     return float(cosmo.Onu0 - cosmo.clone(m_nu=0.0 * u.eV).Onu0)
@@ -150,8 +165,10 @@ class DistanceTable:
         return d_c * np.interp(d_c, self.d_c, self._z_over_dc)
 
 
-def distance_table(cosmo: _astropy_cosmology.FLRW, z_max: float = 1.0) -> DistanceTable:
+def distance_table(cosmo: FLRW, z_max: float = 1.0) -> DistanceTable:
     """A :class:`DistanceTable` for ``cosmo`` up to ``z_max`` (cached per cosmology)."""
+    import astropy.units as u
+
     key = (json.dumps(cosmology_to_dict(cosmo), sort_keys=True), float(z_max))
     if key not in _DISTANCE_TABLES:
         z = np.linspace(0.0, z_max, 4000)
@@ -165,6 +182,8 @@ def distance_table(cosmo: _astropy_cosmology.FLRW, z_max: float = 1.0) -> Distan
 _DISTANCE_TABLES: dict[tuple[str, float], DistanceTable] = {}
 
 
-def transverse_comoving_distance(cosmo: _astropy_cosmology.FLRW, z: np.ndarray) -> np.ndarray:
+def transverse_comoving_distance(cosmo: FLRW, z: np.ndarray) -> np.ndarray:
     """Transverse comoving distance D_M(z) [h^-1 Mpc] (equals D_C in a flat universe)."""
+    import astropy.units as u
+
     return cosmo.comoving_transverse_distance(z).to_value(u.Mpc) * cosmo.h

@@ -8,10 +8,14 @@ massive neutrinos and keeps a process-wide current cosmology.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import astropy.units as u
 import numpy as np
 from astropy.constants import G
-from astropy.cosmology import FLRW
+
+if TYPE_CHECKING:
+    from astropy.cosmology import FLRW
 
 #: G [(km/s)^2 Mpc / Msun]; with M in h^-1 Msun and R in h^-1 Mpc the h cancel in G M / R.
 G_KMS2_MPC_MSUN: float = G.to_value(u.km ** 2 / u.s ** 2 * u.Mpc / u.Msun)

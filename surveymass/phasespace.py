@@ -14,12 +14,15 @@ Conventions (docs/architecture.md, "Units and conventions"):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from astropy.cosmology import FLRW
 
 from surveymass.cosmology import C_KMS, transverse_comoving_distance
 from surveymass.errors import InputError
+
+if TYPE_CHECKING:
+    from astropy.cosmology import FLRW
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,16 @@ used here for z <= 0.3, see :func:`observed_color_gr`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from astropy.cosmology import FLRW
 from numpy.polynomial.polynomial import polyval2d
-from scipy.interpolate import RegularGridInterpolator
 
 from surveymass.cosmology import distance_table
 from surveymass.errors import InputError
+
+if TYPE_CHECKING:
+    from astropy.cosmology import FLRW
 
 #: a_ij of K(z, g - r) for SDSS r and g (Chilingarian & Zolotukhin 2012; row i: power of z,
 #: column j: power of the observed g - r colour).
@@ -115,6 +118,8 @@ def k_correction_r_tabulated(z, color_gr_rest) -> np.ndarray:
     """:func:`k_correction_r` (band shift 0.1) by bilinear interpolation in a table:
     the same numbers to < 1e-4 mag, ~50 times faster; colours are clipped to [-0.5, 1.5]."""
     if not _K_TABLE:
+        from scipy.interpolate import RegularGridInterpolator  # slow import; mocks only
+
         zz, cc = np.meshgrid(_K_GRID_Z, _K_GRID_COLOR, indexing="ij")
         _K_TABLE.append(RegularGridInterpolator((_K_GRID_Z, _K_GRID_COLOR),
                                                 k_correction_r(zz, cc)))

@@ -9,6 +9,7 @@ import pytest
 from astropy.cosmology import Planck15
 
 from surveymass.cosmology import (
+    C_KMS,
     cosmology_from_dict,
     cosmology_to_dict,
     distance_table,
@@ -26,6 +27,14 @@ from surveymass.universe.store import (
     read_universe,
     write_universe,
 )
+
+
+def test_speed_of_light_literal_is_astropys():
+    """C_KMS is written out (no astropy at import); it must stay astropy's exact c."""
+    import astropy.units as u
+    from astropy.constants import c
+
+    assert C_KMS == c.to_value(u.km / u.s) == 299792.458
 
 
 def test_cosmology_round_trips_through_json():

@@ -49,12 +49,57 @@ def test_shipped_catalogues_by_name(tmp_path, monkeypatch):
     assert str(catalog_path("absent.fits")) == "absent.fits"
 
 
+#: Libraries ``surveymass --help`` must not import (each costs 0.1-1.3 s at start-up).
+HEAVY_FOR_HELP = ("torch", "pyro", "matplotlib", "healpy", "astroquery", "astropy.cosmology",
+                  "astropy.units", "astropy.table", "scipy", "h5py", "pandas")
+
+
+def _loaded_after(code: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported after running ``code``."""
+    probe = (f"{code}\nimport json, sys\n"
+             f"print(json.dumps(sorted(m for m in {modules!r} if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                         text=True, check=True).stdout
+    return json.loads(out.splitlines()[-1])
+
+
 def test_help_imports_no_heavy_library():
-    """`import surveymass.cli` with every command registered, and `--help`, load none of
-    torch, pyro, matplotlib, healpy, astroquery (start-up time; benchmarks/bench_startup.py)."""
-    code = ("import sys\nfrom surveymass.cli import main\nassert main(['--help']) == 0\n"
-            "print(sorted(m for m in ('torch', 'pyro', 'matplotlib', 'healpy', 'astroquery')"
-            " if m in sys.modules))")
+    """`surveymass --help` (every command registered, every sub-command's help) and
+    `import surveymass` load none of the heavy libraries (start-up time;
+    benchmarks/bench_startup.py; the rule: docs/architecture.md)."""
+    helps = [[], ["universe"], ["universe", "check"], ["universe", "convert"],
+             *[[c] for c in ("fetch", "infer", "mocks", "compare", "train", "evaluate",
+                             "calibrate")]]
+    code = ("import contextlib, io\nfrom surveymass.cli import main\n"
+            f"for args in {helps!r}:\n"
+            "    with contextlib.redirect_stdout(io.StringIO()):\n"
+            "        assert main([*args, '--help']) == 0, args")
+    assert _loaded_after(code, HEAVY_FOR_HELP) == []
+    assert _loaded_after("import surveymass", HEAVY_FOR_HELP + ("numpy",)) == []
+
+
+def test_lazy_exports_import_on_first_use():
+    """Package re-exports (surveymass.lazy) import their submodule only when used, and
+    then give the submodule's object; unknown names are AttributeErrors."""
+    code = ("import surveymass.universe.synthetic as s, sys\n"
+            "before = 'surveymass.universe.synthetic.build' in sys.modules\n"
+            "from surveymass.universe.synthetic import build_universe\n"
+            "from surveymass.universe.synthetic.build import build_universe as b\n"
+            "assert not before and build_universe is b and 'build_universe' in dir(s)\n"
+            "try:\n    s.nothing\nexcept AttributeError as e:\n    print(e)")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, check=True).stdout
-    assert out.splitlines()[-1] == "[]"
+    assert out.strip() == "module 'surveymass.universe.synthetic' has no attribute 'nothing'"
+
+
+def test_infer_path_imports_neither_matplotlib_nor_network_clients():
+    """What `infer` without --plots imports (the footprint map's healpy included) loads no
+    matplotlib (surveymass.lazy.import_healpy), astroquery or pandas; healpy still works and
+    matplotlib still imports afterwards."""
+    code = ("import surveymass.inference.infer, surveymass.models.bundle\n"
+            "from surveymass.masks.footprint import aperture_coverage, hp\n"
+            "from surveymass.cosmology import default_cosmology\n"
+            "assert hp.ang2pix(8, 10.0, 20.0, lonlat=True) == 240\n"
+            "assert aperture_coverage(194.95, 27.98, 0.0231, 1.6, default_cosmology()) == 1.0")
+    assert _loaded_after(code, ("matplotlib", "astroquery", "pandas")) == []
+    assert _loaded_after(code + "\nimport matplotlib.pyplot", ("matplotlib",)) == ["matplotlib"]

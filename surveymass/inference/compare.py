@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import astropy.units as u
 import numpy as np
-from astropy.cosmology import FLRW
 from astropy.table import QTable
 
 from surveymass.catalog import ALIASES, find_columns
@@ -33,6 +33,9 @@ from surveymass.errors import InputError
 from surveymass.phasespace import los_velocity, tangent_plane
 from surveymass.outputs import check_outputs, staged_outputs
 from surveymass.provenance import atomic_path, provenance, save_figure
+
+if TYPE_CHECKING:
+    from astropy.cosmology import FLRW
 
 #: Columns of the results table (written by ``surveymass infer``) that compare needs.
 RESULTS_COLUMNS = ("name", "ra", "dec", "z", "log10_m200c_median", "log10_m200c_p16",

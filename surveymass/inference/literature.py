@@ -20,16 +20,19 @@ import argparse
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import astropy.units as u
 import numpy as np
-from astropy.cosmology import FLRW
 from astropy.table import QTable, Table
 
 from surveymass.cosmology import colossus_cosmology, default_cosmology
 from surveymass.errors import InputError
 from surveymass.paths import CATALOGS
 from surveymass.provenance import atomic_path, provenance
+
+if TYPE_CHECKING:
+    from astropy.cosmology import FLRW
 
 LITERATURE_TABLE = CATALOGS / "literature_masses.ecsv"
 LITERATURE_SOURCES = CATALOGS / "literature_masses_sources.csv"

@@ -7,25 +7,11 @@ collisions.
 - :mod:`surveymass.masks.legacy` builds the shipped SDSS Legacy map.
 """
 
-from surveymass.masks.fibres import (
-    apply_fibre_collisions,
-    apply_survey_fibre_collisions,
-    collision_pairs,
-)
-from surveymass.masks.footprint import (
-    Footprint,
-    HealpixFootprint,
-    MangleFootprint,
-    aperture_coverage,
-    load_footprint,
-    read_healpix_map,
-    read_mangle_footprint,
-)
-from surveymass.masks.mangle import ManglePolygons, read_mangle
+from surveymass.lazy import lazy_exports
 
-__all__ = [
-    "Footprint", "HealpixFootprint", "MangleFootprint", "ManglePolygons",
-    "aperture_coverage", "apply_fibre_collisions", "apply_survey_fibre_collisions",
-    "collision_pairs", "load_footprint", "read_healpix_map", "read_mangle",
-    "read_mangle_footprint",
-]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    ".fibres": ["apply_fibre_collisions", "apply_survey_fibre_collisions", "collision_pairs"],
+    ".footprint": ["Footprint", "HealpixFootprint", "MangleFootprint", "aperture_coverage",
+                   "load_footprint", "read_healpix_map", "read_mangle_footprint"],
+    ".mangle": ["ManglePolygons", "read_mangle"],
+})

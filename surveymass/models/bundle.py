@@ -20,9 +20,9 @@ import json
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
-from astropy.cosmology import FLRW
 
 from surveymass.cosmology import cosmology_from_dict, cosmology_to_dict
 from surveymass.errors import InputError
@@ -38,6 +38,9 @@ from surveymass.paths import TRAINED_MODELS, user_models
 from surveymass.phasespace import Aperture
 from surveymass.provenance import atomic_path, provenance
 from surveymass.survey import SurveyConfig
+
+if TYPE_CHECKING:
+    from astropy.cosmology import FLRW
 
 FORMAT = "surveymass-bundle"
 VERSION = 1

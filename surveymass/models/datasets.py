@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-from astropy.cosmology import FLRW
+from typing import TYPE_CHECKING
 
 from surveymass.cosmology import cosmology_from_dict
 from surveymass.errors import InputError
@@ -18,6 +17,9 @@ from surveymass.mocks.trainingset import read_manifest, read_training_set
 from surveymass.models.data import FieldSet, fieldset_from_tables
 from surveymass.phasespace import Aperture
 from surveymass.survey import SurveyConfig
+
+if TYPE_CHECKING:
+    from astropy.cosmology import FLRW
 
 SETUPS = ("idealised", "cylindrical")
 

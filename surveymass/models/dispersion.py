@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from astropy.cosmology import FLRW
 from astropy.stats import biweight_scale
 
 from surveymass.errors import InputError
+
+if TYPE_CHECKING:
+    from astropy.cosmology import FLRW
 
 ESTIMATORS = ("gapper", "biweight")
 

@@ -1,15 +1,9 @@
 """Simulated universes: one representation (:mod:`.store`), readers of simulation
 outputs, the built-in synthetic universe, and its validation against published statistics."""
 
-from surveymass.universe.store import (
-    GALAXY_COLUMNS,
-    HALO_COLUMNS,
-    Universe,
-    UniverseFile,
-    UniverseWriter,
-    read_universe,
-    write_universe,
-)
+from surveymass.lazy import lazy_exports
 
-__all__ = ["GALAXY_COLUMNS", "HALO_COLUMNS", "Universe", "UniverseFile", "UniverseWriter",
-           "read_universe", "write_universe"]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    ".store": ["GALAXY_COLUMNS", "HALO_COLUMNS", "Universe", "UniverseFile", "UniverseWriter",
+               "read_universe", "write_universe"],
+})

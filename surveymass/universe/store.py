@@ -18,16 +18,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import h5py
 import numpy as np
-from astropy.cosmology import FLRW
 
 from surveymass.cosmology import cosmology_from_dict, cosmology_to_dict
 from surveymass.errors import InputError
 from surveymass.outputs import check_outputs, staged_outputs
 from surveymass.provenance import provenance
+
+if TYPE_CHECKING:
+    from astropy.cosmology import FLRW
 
 FORMAT = "surveymass-universe"
 VERSION = 1

@@ -11,13 +11,16 @@ distinct halos (16 bytes per halo, :class:`~.uchuu.RockstarHaloCatalogue`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from astropy.cosmology import FLRW
 
 from surveymass.cosmology import colossus_cosmology
 from surveymass.errors import InputError
 from surveymass.halo import r200c as halo_r200c
+
+if TYPE_CHECKING:
+    from astropy.cosmology import FLRW
 
 #: Rows read per chunk by default (about 100 MB of working memory for the widest reader).
 DEFAULT_CHUNK_SIZE = 1_000_000

@@ -28,11 +28,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import h5py
 import numpy as np
-from astropy.cosmology import FLRW
 
 from surveymass.cosmology import default_cosmology
 from surveymass.errors import InputError
@@ -52,6 +51,9 @@ from surveymass.universe.readers.common import (
 from surveymass.universe.readers.hlist import HlistFile
 from surveymass.universe.readers.luminosity import MassToLight, galaxy_photometry
 from surveymass.universe.store import UniverseWriter
+
+if TYPE_CHECKING:
+    from astropy.cosmology import FLRW
 
 #: Box sizes [h^-1 Mpc] of the Uchuu suite (Ishiyama et al. 2021, MNRAS 506, 4210, Table 1),
 #: keyed by the catalogue name that starts the file names.

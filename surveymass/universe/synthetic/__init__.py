@@ -6,7 +6,9 @@ Entry points: :class:`SyntheticConfig`, :func:`build_universe` (to a file, chunk
 :func:`build_universe_in_memory`.
 """
 
-from surveymass.universe.synthetic.build import build_universe, build_universe_in_memory
-from surveymass.universe.synthetic.config import SyntheticConfig
+from surveymass.lazy import lazy_exports
 
-__all__ = ["SyntheticConfig", "build_universe", "build_universe_in_memory"]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    ".config": ["SyntheticConfig"],
+    ".build": ["build_universe", "build_universe_in_memory"],
+})
