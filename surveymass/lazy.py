@@ -1,6 +1,6 @@
 """Lazy imports: the one place for the machinery that lets ``surveymass --help`` and a
 one-cluster ``infer`` pay only for what they use (:func:`lazy_exports` for package
-re-exports, :func:`import_healpy`).
+re-exports).
 
 A package ``__init__`` names what it re-exports and from which submodule; the submodule is
 imported when a name is first used (PEP 562 module ``__getattr__``), so importing
@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
-from types import ModuleType
 
 
 def lazy_exports(package: str, exports: dict[str, list[str]]
@@ -45,21 +44,3 @@ def lazy_exports(package: str, exports: dict[str, list[str]]
         return sorted(set(vars(sys.modules[package])) | set(source))
 
     return __getattr__, __dir__, list(source)
-
-
-def import_healpy() -> ModuleType:
-    """healpy without its plotting functions: healpy imports matplotlib (~0.3 s) whenever
-    it is installed, for maps surveymass never draws. Elsewhere in the process matplotlib
-    imports as usual; where matplotlib is already loaded (or a healpy version needs it),
-    healpy is imported as it is."""
-    if "healpy" in sys.modules or "matplotlib" in sys.modules:
-        return importlib.import_module("healpy")
-    sys.modules["matplotlib"] = None  # `import matplotlib` raises ImportError meanwhile
-    try:
-        return importlib.import_module("healpy")
-    except ImportError:
-        for name in [m for m in sys.modules if m == "healpy" or m.startswith("healpy.")]:
-            del sys.modules[name]
-    finally:
-        del sys.modules["matplotlib"]
-    return importlib.import_module("healpy")

@@ -37,7 +37,10 @@ COMA = CATALOGS / "coma_sdss.fits"
 RESULT_COLUMNS = ["name", "ra", "dec", "z", "n_galaxies", "n_members", "sigma_v",
                   "log10_m200c_msigma", "log10_m200c_p025", "log10_m200c_p16",
                   "log10_m200c_median", "log10_m200c_p84", "log10_m200c_p975",
-                  "footprint_coverage", "flags"]
+                  "footprint_coverage", "flags", "prior", "log10_m200c_kinematic_p16",
+                  "log10_m200c_kinematic_median", "log10_m200c_kinematic_p84",
+                  "typicality_log10_n_galaxies", "typicality_outer_fraction",
+                  "typicality_interloper_fraction", "typicality_msigma_tension"]
 
 
 @pytest.fixture(autouse=True)

@@ -16,12 +16,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import healpy as hp
 import numpy as np
 from astropy.coordinates import offset_by
 
 from surveymass.cosmology import transverse_comoving_distance
 from surveymass.errors import InputError
-from surveymass.lazy import import_healpy
 from surveymass.masks.mangle import ManglePolygons, read_mangle
 from surveymass.masks.sky import sky_positions
 from surveymass.paths import CATALOGS
@@ -29,7 +29,6 @@ from surveymass.paths import CATALOGS
 if TYPE_CHECKING:
     from astropy.cosmology import FLRW
 
-hp = import_healpy()  # without matplotlib (surveymass.lazy)
 
 #: Points of the sampling pattern over an aperture disc (see :func:`disc_samples`).
 DEFAULT_DISC_SAMPLES = 1000

@@ -29,16 +29,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import healpy as hp
 import numpy as np
 from astropy.io import fits
 from scipy.spatial import cKDTree
 
 from surveymass.errors import InputError
-from surveymass.lazy import import_healpy
 from surveymass.masks.sky import chord, unit_vectors
 from surveymass.provenance import atomic_path, provenance
 
-hp = import_healpy()  # without matplotlib (surveymass.lazy)
 
 #: Published area of the SDSS DR7 Legacy spectroscopic survey (Abazajian et al. 2009,
 #: ApJS 182, 543, Table 1), northern cap plus three southern stripes [deg^2].

@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import healpy as hp
 import numpy as np
 
 from surveymass.errors import InputError
-from surveymass.lazy import import_healpy
 from surveymass.masks.sky import sky_positions, unit_vectors
 
-hp = import_healpy()  # without matplotlib (surveymass.lazy)
 
 _POLYGON_RE = re.compile(r"^polygon\s+(-?\d+)\s*\((.*)\)\s*:?\s*$")
 _FIELD_RE = re.compile(r"([-+0-9.eE]+)\s+(caps?|weight|pixel|str)\b")

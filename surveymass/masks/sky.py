@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import healpy as hp
 import numpy as np
 
 from surveymass.errors import InputError
-from surveymass.lazy import import_healpy
-
-hp = import_healpy()  # without matplotlib (surveymass.lazy)
 
 
 def sky_positions(ra_deg, dec_deg) -> tuple[np.ndarray, np.ndarray]:
