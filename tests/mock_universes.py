@@ -87,3 +87,15 @@ def cluster(halo_id: int, log_m: float, pos, sigma: float = 700.0, n_sat: int = 
     r200c = (3 * 10**log_m / (4 * np.pi * 200 * 2.775e11)) ** (1 / 3)
     return dict(halo_id=halo_id, m200c=10**log_m, r200c=r200c, c=5.0, pos=pos, vel=vel,
                 sigma=sigma, n_sat=n_sat, **extra)
+
+
+def mass_sequence(n_halos: int = 60, n_field: int = 100000, seed: int = 5) -> Universe:
+    """Halos evenly spaced in log10 M200c over 13-15 at random positions in a 250 h^-1 Mpc
+    box, with the Evrard et al. (2008) dispersion, 2 + 4 M/1e14 satellites of M_r = -20.6
+    and ``n_field`` field galaxies brighter than -20.5: cylinders of the poor ones hold
+    more interlopers than members."""
+    rng = np.random.default_rng(seed)
+    halos = [cluster(i + 1, m, rng.uniform(0, 250, 3), sigma=1082.9 * (10**m / 1e15) ** 0.3361,
+                     n_sat=int(round(4 * 10 ** (m - 14))) + 2)
+             for i, m in enumerate(np.linspace(13.0, 15.0, n_halos))]
+    return build(halos, n_field=n_field, field_mag=-20.5, sat_mag=-20.6)

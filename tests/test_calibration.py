@@ -8,7 +8,9 @@ import json
 import mock_universes as mu
 import numpy as np
 import pytest
+from astropy.stats import biweight_scale
 from astropy.table import Table
+from scipy.stats import spearmanr
 
 from surveymass.calibration.measure import summarise_fields
 from surveymass.calibration.mocks import calibration_mock_config
@@ -18,12 +20,14 @@ from surveymass.calibration.real import (
     real_fields,
     schechter_density,
 )
+from surveymass.calibration.run import sigma_agreement
 from surveymass.calibration.statistics import richness_at_fixed_sigma, richness_verdict
 from surveymass.cli import main
 from surveymass.cosmology import default_cosmology
 from surveymass.errors import InputError
 from surveymass.masks.footprint import load_footprint
-from surveymass.mocks import FieldMaker, MockConfig
+from surveymass.mocks import FieldMaker, HaloDirections, MockConfig
+from surveymass.models.dispersion import velocity_dispersion
 from surveymass.phasespace import Aperture
 from surveymass.photometry import absolute_magnitude, apparent_magnitude, transverse_distance
 from surveymass.survey import load_survey
@@ -87,7 +91,55 @@ def test_one_measurement_gives_the_constructed_counts():
     assert s.n_galaxies.tolist() == [5, 1]
     assert s.profile[0].tolist() == [1, 1, 1, 0, 0, 1, 0, 1]  # 0.2 h^-1 Mpc bins
     assert s.phase_space[0].sum() == 5 and s.phase_space[0, 3, 3] == 1  # R 1.5, |v| 2000
-    assert np.isfinite(s.log_sigma[0]) and np.isnan(s.log_sigma[1])  # 1 galaxy: no sigma
+    # the 1700 km/s gap cuts 2000 km/s off: 4 members, below the 5 a sigma needs
+    assert s.n_members.tolist() == [4, 1] and np.isnan(s.log_sigma).all()
+
+
+def test_the_dispersion_is_the_biweight_of_the_gapper_members_only():
+    members = np.array([-900.0, -300.0, 0.0, 300.0, 600.0])
+    r = [np.linspace(0.1, 1.5, 7)]
+    v = [np.concatenate([members, [1700.0, -2100.0]])]  # gaps of 1100 and 1200 km/s
+    s = summarise_fields(r, v)
+    assert s.n_galaxies[0] == 7 and s.n_members[0] == 5  # richness still counts all
+    assert 10 ** s.log_sigma[0] == pytest.approx(biweight_scale(members))
+    assert 10 ** s.log_sigma[0] < 0.6 * biweight_scale(v[0])
+
+
+@pytest.mark.filterwarnings("ignore:the survey reaches")
+def test_member_sigma_tracks_the_halo_mass_better_than_the_cylinder_biweight():
+    universe = mu.mass_sequence()
+    maker, directions = FieldMaker(universe, VLIM, CONFIG), HaloDirections(max_los=3, seed=0)
+    rng = np.random.default_rng(0)
+    fields = [(made.galaxies["r"], made.galaxies["v_los"], made.row["log10_m200c"])
+              for row in range(60) for los in range(3)
+              if (made := maker.make(row, directions.direction(row + 1, los), los,
+                                     z_cos=float(rng.choice([0.03, 0.05, 0.08]))))
+              is not None]
+    r, v, log_m = zip(*fields)
+    member = summarise_fields(list(r), list(v)).log_sigma
+    width = max(len(x) for x in v)
+    cylinder = np.log10(velocity_dispersion(np.array(
+        [np.pad(np.asarray(x, float), (0, width - len(x)), constant_values=np.nan)
+         for x in v]), "biweight"))
+    both = np.isfinite(member) & (np.array([len(x) for x in v]) >= 5)
+    log_m = np.array(log_m)
+    assert both.sum() == 166
+    assert spearmanr(cylinder[both], log_m[both])[0] == pytest.approx(0.554, abs=0.005)
+    assert spearmanr(member[both], log_m[both])[0] == pytest.approx(0.653, abs=0.005)
+    poor = both & (log_m < 13.5)  # poor halos pushed to > 630 km/s by interlopers
+    assert np.mean(cylinder[poor] > 2.8) == pytest.approx(0.469, abs=0.01)
+    assert np.mean(member[poor] > 2.8) == pytest.approx(0.25, abs=0.01)
+
+
+def test_real_member_sigma_tracks_the_mahdavi_geller_sigma():
+    systems, galaxies = read_calibration_catalog()
+    s = summarise_fields(*real_fields(systems, galaxies, VLIM, COSMO, Aperture()))
+    agreement = sigma_agreement(s.log_sigma, systems["log_sigma_mg01"])
+    assert agreement["n"] == 72
+    assert agreement["median_dex"] == pytest.approx(-0.0057, abs=0.0005)  # all: -0.0018
+    assert agreement["half_width_16_84_dex"] == pytest.approx(0.1118, abs=0.0005)  # 0.1092
+    assert int((s.n_galaxies - s.n_members).sum()) == 36  # rejected, in 7 systems
+    assert int((s.n_galaxies > s.n_members).sum()) == 7
 
 
 def test_shipped_real_input_and_a_known_systems_richness():

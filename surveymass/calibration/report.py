@@ -58,8 +58,11 @@ def markdown(n: dict) -> str:
         f"measured sigma; z {n['systems']['z_range'][0]:.3f}-{n['systems']['z_range'][1]:.3f}, "
         f"median footprint coverage {n['systems']['median_coverage']:.3f}. "
         f"Mocks: {n['mocks']['n_fields']} fields ({n['mocks']['n_with_sigma']} with sigma).", "",
-        "## Richness N(M_r - 5 log h < -20) in the cylinder against the cylinder's biweight sigma",
-        "", "| log10 sigma | real n | real median | real 16-84% | mock median | mock 5-95% | "
+        "## Richness N(M_r - 5 log h < -20) in the cylinder against the member sigma", "",
+        "sigma: biweight of the cylinder galaxies the shifting gapper keeps (>= 5 members). "
+        f"Real log10(sigma / sigma_MG01): median {_f(n['sigma_vs_mg01']['median_dex'], '{:+.3f}')}"
+        f", 16-84% half-width {_f(n['sigma_vs_mg01']['half_width_16_84_dex'], '{:.3f}')} dex "
+        f"over {n['sigma_vs_mg01']['n']} systems.", "", "| log10 sigma | real n | real median | real 16-84% | mock median | mock 5-95% | "
         "judged | pass |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for k in range(len(real["n"])):
         lines.append(
@@ -105,7 +108,7 @@ def _plots(result: dict, out: Path) -> list[Path]:
     mock = result["richness_vs_sigma"]["mock"]
     centres = 0.5 * (np.array(mock["sigma_lo"]) + np.array(mock["sigma_hi"]))
     for ax, key, xs, label in (
-            (axes[0], "richness_vs_sigma", real.log_sigma, "cylinder biweight"),
+            (axes[0], "richness_vs_sigma", real.log_sigma, "member biweight"),
             (axes[1], "richness_vs_mg01_sigma",
              np.asarray(arrays["systems"]["log_sigma_mg01"], float), "Mahdavi & Geller 2001")):
         ax.fill_between(centres, mock["q05"], mock["q95"], color="C0", alpha=0.25,
@@ -149,7 +152,7 @@ def _plots(result: dict, out: Path) -> list[Path]:
     if coma["log_sigma"] is not None:
         ax.plot(coma["log_sigma"], np.log10(coma["n_galaxies"]), "*", ms=14, color="C3",
                 label=f"Coma (percentile {_f(coma['richness_percentile'], '{:.0f}')})")
-    ax.set(xlabel="log10 sigma [km/s] (cylinder biweight)",
+    ax.set(xlabel="log10 sigma [km/s] (member biweight)",
            ylabel="log10 N (r < 17.77), cylinder")
     ax.legend(fontsize=8)
     paths.append(save_figure(fig, out / "coma.png"))

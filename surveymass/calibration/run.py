@@ -89,6 +89,7 @@ def calibrate(universe, config: CalibrationConfig = CalibrationConfig(),
         "richness_vs_sigma": {"real": _table(real_by_sigma), "mock": _table(mock_by_sigma),
                               "verdict": _table(verdict)},
         "richness_vs_mg01_sigma": {"real": _table(real_by_mg01)},
+        "sigma_vs_mg01": sigma_agreement(real.log_sigma, systems["log_sigma_mg01"]),
         "profile": {"r_edges": list(binning.r_edges), **_table(profile)},
         "phase_space": {"r_edges": list(binning.ps_r_edges), "v_edges": list(binning.v_edges),
                         **{k: (v.tolist() if isinstance(v, np.ndarray) else v)
@@ -97,13 +98,26 @@ def calibrate(universe, config: CalibrationConfig = CalibrationConfig(),
         "per_system": [{"name": str(s["name"]), "z": float(s["z"]),
                         "log_sigma_mg01": float(s["log_sigma_mg01"]),
                         "log_sigma": _finite(real.log_sigma[i]),
-                        "n_galaxies": int(real.n_galaxies[i])}
+                        "n_galaxies": int(real.n_galaxies[i]),
+                        "n_members": int(real.n_members[i])}
                        for i, s in enumerate(systems)],
         "sigma_edges": list(SIGMA_EDGES),
     }
     out["_arrays"] = {"real": real, "mocks": mocks, "systems": systems,
                       "coma_mocks": coma["_mocks"], "coma_real": coma["_real"]}
     return out
+
+
+def sigma_agreement(log_sigma, log_sigma_mg01) -> dict:
+    """Median and 16-84% half-width [dex] of log10(sigma / sigma_MG01) over the systems
+    with a member dispersion, and their number."""
+    diff = np.asarray(log_sigma, float) - np.asarray(log_sigma_mg01, float)
+    diff = diff[np.isfinite(diff)]
+    if diff.size == 0:
+        return {"n": 0, "median_dex": None, "half_width_16_84_dex": None}
+    q16, q50, q84 = np.quantile(diff, [0.16, 0.5, 0.84])
+    return {"n": int(diff.size), "median_dex": float(q50),
+            "half_width_16_84_dex": float(0.5 * (q84 - q16))}
 
 
 def _finite(x) -> float | None:
