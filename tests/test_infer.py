@@ -418,9 +418,43 @@ def test_a_wrong_centre_of_coma_is_flagged(shipped):
 
 @pytest.mark.parametrize("dv", [570.0, -570.0])
 def test_a_coma_redshift_off_by_570_kms_is_flagged(shipped, dv):
+    """The galaxies' biweight location is 281 (+570) and 442 km/s (-570) from the assumed
+    centre, 5.6 and 8.8 times Coma's own centre uncertainty (the 50 km/s floor)."""
     row = weigh_coma(shipped, z=0.0231 + dv / C_KMS)
     assert row["log10_m200c_median"] < 14.75  # 14.69 (+570), 14.44 (-570): biased low
-    assert "centre_sensitive" in row["flags"]
+    assert "redshift_offset" in row["flags"]
+
+
+def test_centre_velocity_offsets_are_the_centres_own_uncertainty():
+    """sigma / sqrt(N_members) with a floor: Coma (~900 km/s, 602 members) gets the 50 km/s
+    floor, a 10^14.5 mock-like field (600 km/s, 36 members) 100 km/s (before: 200 for all)."""
+    from surveymass.inference.infer import centre_offsets, centre_velocity_uncertainty
+
+    dv = centre_velocity_uncertainty(np.array([900.0, 600.0, np.nan]), np.array([602, 36, 1]))
+    np.testing.assert_allclose(dv, [50.0, 100.0, 50.0])
+    offsets = centre_offsets(dv)
+    np.testing.assert_allclose(offsets[1], [[0.15, 0, 0], [-0.15, 0, 0], [0, 0.15, 0],
+                                            [0, -0.15, 0], [0, 0, 100], [0, 0, -100]])
+
+
+def test_redshift_offset_in_units_of_the_centre_uncertainty():
+    """Galaxies centred 300 km/s from the assumed centre (Gaussian quantiles, sigma 600, and
+    interlopers outside the +-1500 km/s window that must not count): ~3 centre errors at
+    36 members (not flagged), ~5 at 100 (flagged)."""
+    from scipy.stats import norm
+
+    from surveymass.inference.infer import REDSHIFT_OFFSET, redshift_offset
+    from surveymass.models.data import FieldSet
+
+    v = np.concatenate([300 + 600 * norm.ppf((np.arange(200) + 0.5) / 200), [-2000, 2100]])
+    v = np.concatenate([v, -v])
+    n = len(v) // 2
+    fields = FieldSet(offsets=np.array([0, n, 2 * n]), x=np.zeros(2 * n), y=np.zeros(2 * n),
+                      v_los=v, mag_r=np.full(2 * n, 15.0), z_cl=np.full(2, 0.05),
+                      mag_lim_abs=np.full(2, -20.0), field_id=np.arange(2))
+    t = redshift_offset(fields, np.array([600.0, 600.0]), np.array([36, 100]))
+    assert t == pytest.approx([2.8, 4.7], abs=0.1)
+    assert t[0] < REDSHIFT_OFFSET < t[1]
 
 
 def test_coma_without_magnitudes_is_flagged(shipped):
@@ -451,7 +485,8 @@ def test_flags_form_one_registry_written_with_the_results(toy, tmp_path):
     assert NO_MASS_FLAGS == ("redshift_out_of_range", "outside_footprint",
                              "too_few_galaxies", "too_few_members")
     assert all(FLAGS[f].threshold for f in ("msigma_disagreement", "membership_collapse",
-                                            "centre_sensitive", "incomplete_footprint"))
+                                            "centre_sensitive", "redshift_offset",
+                                            "incomplete_footprint"))
     data, folder, bundle = toy
     _, clusters = toy_fields(data, bundle, 1)
     clusters[0].galaxies.write(tmp_path / "in.ecsv")

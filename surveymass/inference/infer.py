@@ -13,7 +13,8 @@ Every step reuses the code the mocks and the training used, with the bundle's se
 5. membership probabilities, sigma of the members, M–sigma and the flow posterior
    (:func:`surveymass.models.predict.predict`, batched on the device);
 6. self-consistency: the posterior against M–sigma, the member fraction, and the
-   prediction re-run at :data:`CENTRE_OFFSETS` (one more batched predict call);
+   prediction re-run at centre offsets of the size of the centre's uncertainty (one more
+   batched predict call), and the cluster redshift against its galaxies' velocities.
 7. typicality: percentiles of mass-free summaries among the bundle's held-out mock
    fields (:mod:`surveymass.models.typicality`; the ``misspecified`` flag), the
    kinematics-only posterior of the bundle's companion (``kinematic_companion`` in its
@@ -36,10 +37,12 @@ from pathlib import Path
 
 import astropy.units as u
 import numpy as np
+from astropy.stats import biweight_location
 from astropy.table import MaskedColumn, QTable, Table
 
 from surveymass.errors import InputError
 from surveymass.models import typicality
+from surveymass.models.data import FieldSet, pad
 from surveymass.models.population import PRIORS, bundle_mass_function_prior, reweight_samples
 from surveymass.paths import DEFAULT_OUTPUT
 from surveymass.phasespace import PhaseSpace, sky_to_phase_space
@@ -59,15 +62,25 @@ PERCENTILES = {"p025": 2.5, "p16": 16.0, "median": 50.0, "p84": 84.0, "p975": 97
 MSIGMA_DISAGREEMENT = 3.0
 #: Members per galaxy in the aperture below which the membership has collapsed.
 MEMBER_FRACTION_FLOOR = 0.01
-#: Typical uncertainties of a cluster centre: on the sky [comoving h^-1 Mpc] and in
-#: velocity [km/s] (docs/user_guide.md, "Flags").
+#: Typical uncertainty of a cluster centre on the sky [comoving h^-1 Mpc] (an optical
+#: centre on a bright galaxy rather than the X-ray peak; docs/user_guide.md, "Flags").
 CENTRE_UNCERTAINTY_MPC = 0.15
-CENTRE_UNCERTAINTY_KMS = 200.0
-#: Centre offsets (east [h^-1 Mpc], north [h^-1 Mpc], velocity [km/s]) at which the
-#: prediction is re-run for the ``centre_sensitive`` flag.
-CENTRE_OFFSETS = tuple((s * dx, s * dy, s * dv) for dx, dy, dv in
-                       ((CENTRE_UNCERTAINTY_MPC, 0, 0), (0, CENTRE_UNCERTAINTY_MPC, 0),
-                        (0, 0, CENTRE_UNCERTAINTY_KMS)) for s in (1, -1))
+#: Least uncertainty of a centre's velocity [km/s]: a redshift quoted to 1e-4 (+-0.5e-4
+#: c = 15 km/s) plus the offset of a central galaxy from the members' mean, ~50 km/s.
+CENTRE_VELOCITY_FLOOR_KMS = 50.0
+#: Sky offsets (east, north) [h^-1 Mpc] of the centre at which the prediction is re-run
+#: for the ``centre_sensitive`` flag; the velocity offsets are +-the centre's own velocity
+#: uncertainty (:func:`centre_velocity_uncertainty`).
+CENTRE_SKY_OFFSETS = tuple((s * dx, s * dy) for dx, dy in
+                           ((CENTRE_UNCERTAINTY_MPC, 0), (0, CENTRE_UNCERTAINTY_MPC))
+                           for s in (1, -1))
+N_CENTRE_OFFSETS = len(CENTRE_SKY_OFFSETS) + 2
+#: Half-width [km/s] of the velocity window about the assumed centre whose galaxies
+#: locate the cluster in velocity for the ``redshift_offset`` flag.
+REDSHIFT_WINDOW_KMS = 1500.0
+#: |location| / standard error beyond which the cluster redshift is flagged (see
+#: :func:`redshift_offset`).
+REDSHIFT_OFFSET = 4.0
 #: Posterior draws per re-run at a centre offset (at most): enough for a median whose
 #: sampling error (~1.25 w / sqrt(n), w the half-width) is < 0.1 of the half-width.
 CENTRE_SAMPLES = 200
@@ -118,9 +131,16 @@ FLAGS = {
         f"{MEMBER_FRACTION_FLOOR:g}"),
     "centre_sensitive": Flag(
         "the posterior median moves by more than its 68% width when the centre moves by "
-        "a typical centre uncertainty (a wrong position or redshift of the centre)",
-        f"re-run at +-{CENTRE_UNCERTAINTY_MPC:g} h^-1 Mpc east and north and "
-        f"+-{CENTRE_UNCERTAINTY_KMS:g} km/s; max |median shift| > p84 - p16"),
+        "its own uncertainty (a wrong position or redshift of the centre)",
+        f"re-run at +-{CENTRE_UNCERTAINTY_MPC:g} h^-1 Mpc east and north and at +-max("
+        f"sigma / sqrt(N_members), {CENTRE_VELOCITY_FLOOR_KMS:g} km/s); max |median "
+        f"shift| > p84 - p16"),
+    "redshift_offset": Flag(
+        "the galaxies near the cluster redshift are centred elsewhere in velocity: the "
+        "cluster redshift is off (the mass is biased low)",
+        f"|biweight location of the aperture's v_los within +-{REDSHIFT_WINDOW_KMS:g} km/s| "
+        f"> {REDSHIFT_OFFSET:g} max(sigma / sqrt(N_members), {CENTRE_VELOCITY_FLOOR_KMS:g} "
+        f"km/s)"),
     "misspecified": Flag(
         "the field does not look like the mock fields the posterior was calibrated on "
         "(columns typicality_*): its width cannot be trusted",
@@ -289,21 +309,40 @@ def _recentred(ps: PhaseSpace, dx: float, dy: float, dv: float) -> PhaseSpace:
     return PhaseSpace(x, y, np.hypot(x, y), ps.v_los - dv)
 
 
+def centre_velocity_uncertainty(sigma: np.ndarray, n_members: np.ndarray) -> np.ndarray:
+    """Standard error of the centre's velocity [km/s]: sigma / sqrt(n_members) of the
+    members, at least :data:`CENTRE_VELOCITY_FLOOR_KMS` (the floor where sigma is NaN)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        error = np.asarray(sigma, float) / np.sqrt(np.asarray(n_members, float))
+    return np.fmax(error, CENTRE_VELOCITY_FLOOR_KMS)
+
+
+def centre_offsets(velocity_uncertainty: np.ndarray) -> np.ndarray:
+    """(n_fields, N_CENTRE_OFFSETS, 3) centre offsets (east, north [h^-1 Mpc], velocity
+    [km/s]): :data:`CENTRE_SKY_OFFSETS`, then +-each field's velocity uncertainty."""
+    dv = np.atleast_1d(np.asarray(velocity_uncertainty, float))
+    out = np.zeros((len(dv), N_CENTRE_OFFSETS, 3))
+    out[:, :len(CENTRE_SKY_OFFSETS), :2] = CENTRE_SKY_OFFSETS
+    out[:, -2, 2], out[:, -1, 2] = dv, -dv
+    return out
+
+
 def centre_offset_medians(bundle, spaces: list[PhaseSpace], mags: list[np.ndarray],
-                          z: np.ndarray, n_samples: int, seed: int, device) -> np.ndarray:
-    """(n_fields, len(CENTRE_OFFSETS)) posterior medians with the centre moved by each of
-    :data:`CENTRE_OFFSETS`, from one predict call; NaN where fewer than min_galaxies
-    remain in the aperture."""
+                          z: np.ndarray, offsets: np.ndarray, n_samples: int, seed: int,
+                          device) -> np.ndarray:
+    """(n_fields, n_offsets) posterior medians with each field's centre moved by each of
+    its ``offsets`` (from :func:`centre_offsets`), from one predict call; NaN where fewer
+    than min_galaxies remain in the aperture."""
     from surveymass.models.predict import fields_for_bundle, predict
 
     moved, where = [], []
     for i, ps in enumerate(spaces):
-        for k, offset in enumerate(CENTRE_OFFSETS):
+        for k, offset in enumerate(offsets[i]):
             shifted = _recentred(ps, *offset)
             if bundle.aperture.contains(shifted).sum() >= bundle.aperture.min_galaxies:
                 moved.append(shifted)
                 where.append((i, k))
-    out = np.full((len(spaces), len(CENTRE_OFFSETS)), np.nan)
+    out = np.full(offsets.shape[:2], np.nan)
     if moved:
         rows = np.array(where)
         fieldset = fields_for_bundle(bundle, moved, [mags[i] for i in rows[:, 0]], z[rows[:, 0]])
@@ -311,6 +350,20 @@ def centre_offset_medians(bundle, spaces: list[PhaseSpace], mags: list[np.ndarra
                                               n_samples=min(n_samples, CENTRE_SAMPLES),
                                               seed=seed, device=device).median
     return out
+
+
+def redshift_offset(fields: FieldSet, sigma: np.ndarray, n_members: np.ndarray) -> np.ndarray:
+    """|biweight location| of each field's aperture galaxies' v_los within
+    +-REDSHIFT_WINDOW_KMS of the assumed centre, in units of the centre's velocity
+    uncertainty (:func:`centre_velocity_uncertainty` of the members' sigma and number):
+    how far the cluster redshift is from its galaxies' own. NaN with no galaxy in the
+    window."""
+    v = pad(fields.v_los, fields.offsets)
+    with warnings.catch_warnings():  # fields with no galaxy in the window
+        warnings.simplefilter("ignore", RuntimeWarning)
+        location = biweight_location(np.where(np.abs(v) < REDSHIFT_WINDOW_KMS, v, np.nan),
+                                     axis=1, ignore_nan=True)
+    return np.abs(location) / centre_velocity_uncertainty(sigma, n_members)
 
 
 def _consistency_flags(bundle, fieldset, prediction, shifted_medians) -> list[list[str]]:
@@ -326,6 +379,8 @@ def _consistency_flags(bundle, fieldset, prediction, shifted_medians) -> list[li
         "membership_collapse": prediction.n_members < MEMBER_FRACTION_FLOOR
         * fieldset.n_galaxies,
         "centre_sensitive": moved > p84 - p16,
+        "redshift_offset": redshift_offset(fieldset, prediction.sigma, prediction.n_members)
+        > REDSHIFT_OFFSET,
     }
     return [[name for name, hit in checks.items() if hit[i]] for i in range(len(median))]
 
@@ -426,8 +481,10 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
         p_member[np.flatnonzero(in_aperture & usable[index])] = prediction.p_member
         for i, extra in zip(keep, _range_flags(bundle, prediction.features.field)):
             flags[i] += extra
+        offsets = centre_offsets(centre_velocity_uncertainty(prediction.sigma,
+                                                             prediction.n_members))
         shifted = centre_offset_medians(bundle, observed_spaces, observed_mags, z[keep],
-                                        n_samples, seed, device)
+                                        offsets, n_samples, seed, device)
         # no dispersion, hence no mass: flagged, never a silent NaN posterior
         weighed = (prediction.n_members >= 2) & np.isfinite(prediction.sigma)
         consistency = _consistency_flags(bundle, fieldset, prediction, shifted)
