@@ -13,7 +13,7 @@ def _reference_table(n=5000, seed=0):
     """Mock-like summaries: log N = 1.5 + 2 (log sigma - 2.7) + N(0, 0.1)."""
     rng = np.random.default_rng(seed)
     log_sigma = rng.uniform(2.4, 3.0, n)
-    return Table({"z_cl": rng.uniform(0.02, 0.1, n), "log10_sigma": log_sigma,
+    return Table({"z_cl": rng.uniform(0.02, 0.1, n), "log10_sigma_gapper": log_sigma,
                   "log10_m_median": 14.0 + 3 * (log_sigma - 2.7),
                   "log10_n_galaxies": 1.5 + 2 * (log_sigma - 2.7) + rng.normal(0, 0.1, n),
                   "outer_fraction": rng.uniform(0.2, 0.5, n),
@@ -24,7 +24,7 @@ def _reference_table(n=5000, seed=0):
 def test_percentiles_of_richness_at_fixed_sigma():
     ref = Reference(_reference_table())
     probe = _reference_table(4, seed=1)[:4]
-    probe["log10_sigma"] = [2.7] * 4
+    probe["log10_sigma_gapper"] = [2.7] * 4
     probe["log10_m_median"] = [14.0] * 4
     probe["log10_n_galaxies"] = [1.5, 1.5 + 0.1, 1.5 - 0.3, 1.5 + 0.3]  # 0, +1, -3, +3 sigma
     pct = ref.percentiles(probe)["log10_n_galaxies"]

@@ -8,10 +8,9 @@ and of :class:`surveymass.mocks.FieldMaker` alike). From it :func:`summarise_fie
 * the richness N: every galaxy in the cylinder, interlopers included, without background
   subtraction (mock fields carry the same fore- and background, so the raw counts compare
   like with like and no noisy background estimate is added to either side);
-* the dispersion sigma (:func:`member_dispersion`): the biweight scale of the v_los of the
-  cylinder's members, the galaxies the shifting gapper
-  (:func:`surveymass.models.membership.shifting_gapper`) keeps, NaN below
-  :data:`MIN_SIGMA_GALAXIES` members; the member count is ``n_members``;
+* the dispersion sigma (:func:`surveymass.models.membership.gapper_dispersion`): the
+  biweight scale of the v_los of the cylinder's members, the galaxies the shifting gapper
+  keeps, NaN below ``MIN_SIGMA_GALAXIES`` members; the member count is ``n_members``;
 * the radial profile (galaxies per R bin) and the phase-space counts (per (R, |v_los|) bin).
 """
 
@@ -22,15 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from surveymass.errors import InputError
-from surveymass.models.dispersion import velocity_dispersion
-from surveymass.models.membership import shifting_gapper
+from surveymass.models.membership import gapper_dispersion
 from surveymass.phasespace import Aperture, sky_to_phase_space
 
-#: Fewest members (galaxies the gapper keeps) whose biweight dispersion is used.
-MIN_SIGMA_GALAXIES = 5
 #: log10 N given to a field without galaxies (log N of the richness statistics).
 LOG_N_EMPTY = float(np.log10(0.5))
-DISPERSION_ESTIMATOR = "biweight"
 
 
 @dataclass(frozen=True)
@@ -74,22 +69,6 @@ class FieldSummaries:
                               self.phase_space[index], self.binning)
 
 
-def member_dispersion(radii: list[np.ndarray],
-                      velocities: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Per field, log10 of the biweight scale [km/s] of the v_los of the members the
-    shifting gapper keeps (R [h^-1 Mpc], v_los [km/s]; NaN below
-    :data:`MIN_SIGMA_GALAXIES` members), and the number of members."""
-    members = [np.asarray(v, float)[shifting_gapper(r, v)] for r, v in zip(radii, velocities)]
-    n = np.array([len(v) for v in members], dtype=int)
-    padded = np.full((len(n), max(int(n.max(initial=0)), 2)), np.nan)
-    for i, v in enumerate(members):
-        padded[i, :len(v)] = v
-    sigma = velocity_dispersion(padded, DISPERSION_ESTIMATOR) if len(n) else np.empty(0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_sigma = np.where((n >= MIN_SIGMA_GALAXIES) & (sigma > 0), np.log10(sigma), np.nan)
-    return log_sigma, n
-
-
 def summarise_fields(radii: list[np.ndarray], velocities: list[np.ndarray],
                      binning: Binning = Binning()) -> FieldSummaries:
     """Summaries of fields given, per field, the R [h^-1 Mpc] and v_los [km/s] of the
@@ -97,7 +76,7 @@ def summarise_fields(radii: list[np.ndarray], velocities: list[np.ndarray],
     if len(radii) != len(velocities):
         raise InputError("give one array of radii and one of velocities per field")
     n = np.array([len(v) for v in velocities], dtype=int)
-    log_sigma, n_members = member_dispersion(radii, velocities)
+    log_sigma, n_members = gapper_dispersion(radii, velocities)
     profile = np.array([np.histogram(r, bins=binning.r_edges)[0] for r in radii],
                        dtype=float).reshape(len(n), len(binning.r_edges) - 1)
     phase = np.array([np.histogram2d(r, np.abs(v), bins=(binning.ps_r_edges,

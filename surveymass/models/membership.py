@@ -13,11 +13,16 @@ from __future__ import annotations
 import numpy as np
 
 from surveymass.models.data import FieldSet
+from surveymass.models.dispersion import velocity_dispersion
 from surveymass.progress import progress_bar
 
 FADDA_GAP_KMS = 1000.0
 FADDA_BIN_WIDTH = 0.4
 FADDA_MIN_PER_BIN = 15
+#: Fewest members (galaxies the gapper keeps) whose dispersion :func:`gapper_dispersion` uses.
+MIN_SIGMA_GALAXIES = 5
+#: The estimator of :func:`gapper_dispersion` (robust with 5-30 members: Beers et al. 1990).
+DISPERSION_ESTIMATOR = "biweight"
 
 
 def radial_bins(r_sorted: np.ndarray, bin_width: float, min_per_bin: int) -> list[slice]:
@@ -71,3 +76,20 @@ def shifting_gapper_fields(fields: FieldSet, quiet: bool = True, **options) -> n
         part = slice(fields.offsets[i], fields.offsets[i + 1])
         member[part] = shifting_gapper(r[part], fields.v_los[part], **options)
     return member
+
+
+def gapper_dispersion(radii: list[np.ndarray],
+                      velocities: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per field, log10 of the biweight scale [km/s] of the v_los of the members the
+    shifting gapper keeps (R [h^-1 Mpc], v_los [km/s]; NaN below
+    :data:`MIN_SIGMA_GALAXIES` members), and the number of members: a dispersion that needs
+    no classifier, for checks that must not lean on the networks' view of a field."""
+    members = [np.asarray(v, float)[shifting_gapper(r, v)] for r, v in zip(radii, velocities)]
+    n = np.array([len(v) for v in members], dtype=int)
+    padded = np.full((len(n), max(int(n.max(initial=0)), 2)), np.nan)
+    for i, v in enumerate(members):
+        padded[i, :len(v)] = v
+    sigma = velocity_dispersion(padded, DISPERSION_ESTIMATOR) if len(n) else np.empty(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_sigma = np.where((n >= MIN_SIGMA_GALAXIES) & (sigma > 0), np.log10(sigma), np.nan)
+    return log_sigma, n

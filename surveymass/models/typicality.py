@@ -6,7 +6,9 @@ fields (a held-out split, run through the same bundle) that are alike in the con
 quantities, and reported as percentiles:
 
 * ``log10_n_galaxies``: galaxies in the aperture, at fixed velocity dispersion and redshift
-  (richness at fixed sigma);
+  (richness at fixed sigma; the dispersion of the shifting gapper's members,
+  :func:`surveymass.models.membership.gapper_dispersion`, which needs no classifier: the
+  classifier's own members follow the richness it sees);
 * ``outer_fraction``: fraction of the aperture's galaxies beyond ``OUTER_RADIUS``;
 * ``interloper_fraction``: 1 - members / galaxies (the classifier's view of the field);
 * ``msigma_tension``: (posterior median - M–sigma) / posterior standard deviation;
@@ -29,6 +31,7 @@ from scipy.spatial import cKDTree
 
 from surveymass.errors import InputError
 from surveymass.models.data import FieldSet
+from surveymass.models.membership import gapper_dispersion
 from surveymass.provenance import atomic_path
 
 #: Projected radius beyond which a galaxy counts as "outer" [comoving h^-1 Mpc].
@@ -38,10 +41,10 @@ N_NEIGHBOURS = 200
 #: Percentile band [%] inside which a field counts as typical (each summary).
 LOW, HIGH = 1.0, 99.0
 #: Scales of the conditioning variables for the neighbour search.
-SCALES = {"log10_sigma": 0.05, "log10_m_median": 0.1, "z_cl": 0.01}
+SCALES = {"log10_sigma_gapper": 0.05, "log10_m_median": 0.1, "z_cl": 0.01}
 #: Each summary and the variables it is conditioned on.
 SUMMARIES = {
-    "log10_n_galaxies": ("log10_sigma", "z_cl"),
+    "log10_n_galaxies": ("log10_sigma_gapper", "z_cl"),
     "outer_fraction": ("log10_m_median", "z_cl"),
     "interloper_fraction": ("log10_m_median", "z_cl"),
     "msigma_tension": ("log10_m_median", "z_cl"),
@@ -58,16 +61,23 @@ DESCRIPTIONS = {
 
 def summaries(fields: FieldSet, n_members: np.ndarray, sigma: np.ndarray,
               log10_m_sigma: np.ndarray, samples: np.ndarray) -> Table:
-    """The conditioning variables and summaries of each field (one row per field)."""
+    """The conditioning variables and summaries of each field (one row per field);
+    ``sigma`` [km/s] is the classifier members' dispersion (kept for reference)."""
     n = fields.n_galaxies.astype(float)
     field = np.repeat(np.arange(fields.n_fields), fields.n_galaxies)
-    outer = np.bincount(field, np.hypot(fields.x, fields.y) > OUTER_RADIUS,
+    bounds = fields.offsets
+    radii = np.hypot(fields.x, fields.y)
+    log_sigma_gapper, _ = gapper_dispersion(
+        [radii[a:b] for a, b in zip(bounds[:-1], bounds[1:])],
+        [fields.v_los[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
+    outer = np.bincount(field, radii > OUTER_RADIUS,
                         minlength=fields.n_fields)
     median = np.median(samples, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return Table({
             "z_cl": np.asarray(fields.z_cl, float),
             "log10_sigma": np.log10(sigma),
+            "log10_sigma_gapper": log_sigma_gapper,
             "log10_m_median": median,
             "log10_n_galaxies": np.log10(n),
             "outer_fraction": outer / n,
