@@ -2,9 +2,11 @@
 
 1. projected phase space (R, v_los) coloured by membership probability, with the aperture;
 2. the sky around the cluster (offsets in arcmin) in the same colours, with the aperture;
-3. the posterior of log10 M200c with its median and 68% interval, the M–sigma estimate
-   and the published masses of the shipped literature table when the cluster is in it
-   (:func:`surveymass.inference.compare.reference_masses_at`).
+3. the posterior of log10 M200c with its median and 68% interval (under the run's prior),
+   the kinematics-only posterior beside it when the bundle has a companion, the M–sigma
+   estimate, the published masses of the shipped literature table when the cluster is in
+   it (:func:`surveymass.inference.compare.reference_masses_at`), and the typicality
+   percentiles of the misspecification check.
 """
 
 from __future__ import annotations
@@ -38,7 +40,10 @@ def plot_clusters(result, bundle, paths: list[Path], quiet: bool = True) -> list
     matplotlib.use("Agg")
     for i in progress_bar(range(len(result.results)), desc="plots", quiet=quiet):
         galaxies = result.galaxies[result.galaxies["row"] == i]
-        plot_cluster(result.results[i], galaxies, result.samples[i], bundle, paths[i])
+        kinematic = (None if result.kinematic_samples is None
+                     else result.kinematic_samples[i])
+        plot_cluster(result.results[i], galaxies, result.samples[i], bundle, paths[i],
+                     kinematic)
     return paths
 
 
@@ -46,14 +51,15 @@ def _file_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]+", "_", str(name)).strip("_") or "cluster"
 
 
-def plot_cluster(row, galaxies, samples: np.ndarray, bundle, path: Path) -> Path:
+def plot_cluster(row, galaxies, samples: np.ndarray, bundle, path: Path,
+                 kinematic_samples: np.ndarray | None = None) -> Path:
     """The three-panel figure of one cluster (see the module docstring)."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(16, 5.8), constrained_layout=True)
     scatter = _phase_space_panel(axes[0], galaxies, bundle.aperture)
     _sky_panel(axes[1], row, galaxies, bundle)
-    _posterior_panel(axes[2], row, samples)
+    _posterior_panel(axes[2], row, samples, kinematic_samples)
     colorbar = fig.colorbar(scatter, ax=axes[:2], shrink=0.85, pad=0.01)
     colorbar.set_label("membership probability")
     flags = f"  [flags: {row['flags']}]" if row["flags"] else ""
@@ -117,7 +123,7 @@ def _sky_panel(ax, row, galaxies, bundle):
     ax.set_title(f"sky around ({ra0:.3f}, {dec0:+.3f}){cov}", fontsize=10)
 
 
-def _posterior_panel(ax, row, samples):
+def _posterior_panel(ax, row, samples, kinematic_samples=None):
     samples = samples[np.isfinite(samples)]
     if samples.size == 0:
         ax.text(0.5, 0.5, f"no mass:\n{row['flags']}", ha="center", va="center",
@@ -125,7 +131,8 @@ def _posterior_panel(ax, row, samples):
         ax.set_axis_off()
         return
     heights, _, _ = ax.hist(samples, bins=50, density=True, color="tab:blue", alpha=0.55,
-                            label=f"posterior ({samples.size} draws)")
+                            label=f"posterior, {row['prior']} prior ({samples.size} draws)")
+    _kinematic(ax, row, kinematic_samples)
     ax.set_ylim(0, 1.45 * heights.max())  # headroom for the published masses
     lo, median, hi = row["log10_m200c_p16"], row["log10_m200c_median"], row["log10_m200c_p84"]
     ax.axvspan(lo, hi, color="tab:blue", alpha=0.15)
@@ -136,10 +143,36 @@ def _posterior_panel(ax, row, samples):
         ax.axvline(m_sigma, color="tab:orange", ls="--", lw=1.5,
                    label=f"M-sigma {m_sigma:.2f} ($\\sigma_v$ = {row['sigma_v'].value:.0f} km/s)")
     _literature(ax, row)
+    _typicality_note(ax, row)
     ax.set_xlabel(r"$\log_{10} M_\mathrm{200c}$ [$h^{-1} M_\odot$]")
     ax.set_ylabel("posterior density")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     ax.set_title("mass")
+
+
+def _kinematic(ax, row, samples) -> None:
+    """The kinematics-only posterior as an outline, when there is one."""
+    if samples is None or not np.isfinite(samples).any():
+        return
+    samples = samples[np.isfinite(samples)]
+    median = row["log10_m200c_kinematic_median"]
+    ax.hist(samples, bins=50, density=True, histtype="step", color="tab:green", lw=1.5,
+            label=f"kinematics only: {median:.2f} "
+                  f"(+{row['log10_m200c_kinematic_p84'] - median:.2f}"
+                  f"/-{median - row['log10_m200c_kinematic_p16']:.2f})")
+
+
+def _typicality_note(ax, row) -> None:
+    """The typicality percentiles in a corner (red when the field is misspecified)."""
+    names = [c for c in row.colnames if c.startswith("typicality_")]
+    values = [row[c] for c in names]
+    if not np.isfinite(values).any():
+        return
+    text = "typicality among mocks [%]\n" + "\n".join(
+        f"{c[len('typicality_'):]}: {v:.0f}" for c, v in zip(names, values))
+    odd = "misspecified" in str(row["flags"]).split(",")
+    ax.text(0.02, 0.80, text, transform=ax.transAxes, va="top", ha="left", fontsize=7,
+            color="tab:red" if odd else "0.3")
 
 
 def _literature(ax, row) -> None:
