@@ -135,6 +135,7 @@ def test_training_over_a_shipped_bundle_needs_overwrite_and_says_so(tmp_path, ca
     (["evaluate", "sdss_legacy", "missing_set", "-o", "{out}"], "report.json"),
     (["compare", "missing.ecsv", "--against", "literature", "--plot", "{out}"], "file"),
     (["fetch", "coma", "-o", "{out}"], "file"),
+    (["calibrate", "-u", "missing.h5", "-o", "{out}"], "calibration.json"),
 ])
 def test_every_writing_command_refuses_an_existing_output_before_the_work(
         tmp_path, capsys, command, existing):

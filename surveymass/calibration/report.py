@@ -7,24 +7,31 @@ from pathlib import Path
 
 import numpy as np
 
-from surveymass.provenance import atomic_path, provenance, save_figure
+from surveymass.outputs import Folder, staged_outputs
+from surveymass.provenance import provenance, save_figure
 
 
-def write_report(result: dict, out_dir: str | Path, plots: bool = True) -> list[Path]:
+def report_folder(out_dir: str | Path) -> Folder:
+    """A calibration report folder as an output (:mod:`surveymass.outputs`)."""
+    return Folder(Path(out_dir), "calibration.json", "calibration report")
+
+
+def write_report(result: dict, out_dir: str | Path, plots: bool = True,
+                 overwrite: bool = False) -> list[Path]:
     """Write the numbers of :func:`surveymass.calibration.run.calibrate` and the plots into
-    ``out_dir``; returns the paths written."""
+    ``out_dir``, as a whole (an existing report is replaced only with ``overwrite``);
+    returns the paths written."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     numbers = {k: v for k, v in result.items() if not k.startswith("_")}
     numbers["provenance"] = provenance()
-    paths = [out / "calibration.json", out / "calibration.md"]
-    with atomic_path(paths[0]) as tmp:
-        tmp.write_text(json.dumps(_json_ready(numbers), indent=1, allow_nan=False))
-    with atomic_path(paths[1]) as tmp:
-        tmp.write_text(markdown(numbers))
-    if plots:
-        paths += _plots(result, out)
-    return paths
+    names = ["calibration.json", "calibration.md"]
+    with staged_outputs([report_folder(out)], overwrite) as (tmp,):
+        (tmp / names[0]).write_text(json.dumps(_json_ready(numbers), indent=1,
+                                               allow_nan=False))
+        (tmp / names[1]).write_text(markdown(numbers))
+        if plots:
+            names += [p.name for p in _plots(result, tmp)]
+    return [out / name for name in names]
 
 
 def _json_ready(value):

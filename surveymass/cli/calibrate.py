@@ -29,25 +29,29 @@ def calibrate(
         "default or a TOML file of ranges (docs/synthetic_universe.md); calibrate the "
         "prior a bundle is trained with."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Write the PNG plots."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing report "
+                                   "folder (once the new one is complete)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
     """Compare the Mahdavi & Geller (2001) systems in the SDSS DR7 volume-limited sample,
     and Coma, with mocks of the same surveys: richness at fixed sigma, stacked profile,
     phase space (see docs/calibration.md). Exit status 1 when the richness check fails."""
-    from surveymass.calibration.report import write_report
+    from surveymass.calibration.report import report_folder, write_report
+    from surveymass.outputs import check_outputs
     from surveymass.calibration.run import CalibrationConfig
     from surveymass.calibration.run import calibrate as run
     from surveymass.mocks.fields import MockConfig
     from surveymass.universe.store import read_universe
     from surveymass.universe.synthetic.nuisance import load_prior
 
+    check_outputs([report_folder(output)], overwrite)
     if not universe.exists():
         raise InputError(f"universe file {universe} does not exist")
     config = CalibrationConfig(log_mass_range=(mass_min, mass_max), n_halos=halos,
                                n_los=los, coma_halos=coma_halos, seed=seed,
                                mock_config=MockConfig(galaxy_halo=load_prior(galaxy_halo)))
     result = run(read_universe(universe), config, quiet=quiet)
-    write_report(result, output, plots=plots)
+    write_report(result, output, plots=plots, overwrite=overwrite)
     verdict = result["richness_vs_sigma"]["verdict"]
     typer.echo(f"wrote {output}: richness check {verdict['status']} "
                f"({verdict['n_passed']}/{verdict['n_judged']} sigma bins)")
