@@ -414,6 +414,30 @@ def _apply_prior(bundle, prior: str, samples: np.ndarray, z: np.ndarray, seed: i
     return resampled.samples, resampled.ess_fraction
 
 
+@dataclass
+class _Robust:
+    """What the robustness checks add to the fields a bundle weighed (one row each)."""
+
+    samples: np.ndarray
+    kinematic_samples: np.ndarray
+    percentiles: dict[str, np.ndarray]
+    flags: list[list[str]]
+
+
+def _robustness(bundle, prior: str, kinematic, fieldset, prediction, observed,
+                n_samples: int, seed: int, device) -> _Robust:
+    """The draws under ``prior``, the kinematics-only draws, the typicality percentiles and
+    their flags; ``observed`` is (phase spaces, magnitudes) of the observed galaxies."""
+    z = fieldset.z_cl
+    samples, ess = _apply_prior(bundle, prior, prediction.samples, z, seed)
+    kinematic_draws = _kinematic_samples(kinematic, *observed, z, n_samples, seed, device)
+    percentiles = _typicality(bundle, fieldset, prediction)
+    flags = [["low_prior_support"] * bool(low) + ["misspecified"] * bool(odd)
+             for low, odd in zip(ess < MIN_ESS_FRACTION, typicality.atypical(percentiles))]
+    return _Robust(samples, _apply_prior(bundle, prior, kinematic_draws, z, seed)[0],
+                   percentiles, flags)
+
+
 def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed: int = 0,
                  device: str = "auto", quiet: bool = True, prior: str = "flat",
                  kinematic=None) -> InferenceResult:
@@ -466,17 +490,13 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
                              device=device, quiet=quiet)
         n_members[keep] = prediction.n_members
         sigma[keep], m_sigma[keep] = prediction.sigma, prediction.log10_m_sigma
-        samples[keep], ess = _apply_prior(bundle, prior, prediction.samples, z[keep], seed)
-        kinematic_samples[keep] = _apply_prior(
-            bundle, prior, _kinematic_samples(kinematic, observed_spaces, observed_mags,
-                                              z[keep], n_samples, seed, device), z[keep],
-            seed)[0]
-        for name, values in _typicality(bundle, fieldset, prediction).items():
+        robust = _robustness(bundle, prior, kinematic, fieldset, prediction,
+                             (observed_spaces, observed_mags), n_samples, seed, device)
+        samples[keep], kinematic_samples[keep] = robust.samples, robust.kinematic_samples
+        for name, values in robust.percentiles.items():
             percentiles[name][keep] = values
-        for i, low_ess, odd in zip(keep, ess < MIN_ESS_FRACTION,
-                                   typicality.atypical({k: v[keep]
-                                                        for k, v in percentiles.items()})):
-            flags[i] += ["low_prior_support"] * bool(low_ess) + ["misspecified"] * bool(odd)
+        for i, extra in zip(keep, robust.flags):
+            flags[i] += extra
         # fields_for_bundle keeps the aperture's galaxies field by field, in file order
         p_member[np.flatnonzero(in_aperture & usable[index])] = prediction.p_member
         for i, extra in zip(keep, _range_flags(bundle, prediction.features.field)):
