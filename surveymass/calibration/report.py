@@ -151,7 +151,7 @@ def _plots(result: dict, out: Path) -> list[Path]:
                     fmt="o", color="C3", label="real median, 16-84%")
         ax.scatter(xs, real.log_n, s=8, color="k", alpha=0.4, label="real systems")
         ax.set_xlabel(f"log10 sigma [km/s] ({label})")
-        ax.set_title(f"{result[key]['verdict']['status']}", fontsize=9)
+        ax.set_title(f"verdict: {result[key]['verdict']['status']}", fontsize=9)
         ax.legend(fontsize=7)
     axes[0].set_ylabel("log10 N(M_r - 5 log h < -20), cylinder")
     paths.append(save_figure(fig, out / "richness_sigma.png"))
