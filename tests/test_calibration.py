@@ -13,7 +13,11 @@ from astropy.table import Table
 from scipy.stats import spearmanr
 
 from surveymass.calibration.measure import summarise_fields
-from surveymass.calibration.mocks import calibration_mock_config
+from surveymass.calibration.mocks import (
+    calibration_mock_config,
+    deep_member_maker,
+    true_member_dispersion,
+)
 from surveymass.calibration.real import (
     number_density_check,
     read_calibration_catalog,
@@ -131,6 +135,25 @@ def test_member_sigma_tracks_the_halo_mass_better_than_the_cylinder_biweight():
     assert np.mean(member[poor] > 2.8) == pytest.approx(0.25, abs=0.01)
 
 
+def test_true_member_sigma_is_the_halos_own_not_the_contaminated_one():
+    # 300 satellites of M_r = -19.5 (below the -20 cut) with 300 km/s per axis, in a field
+    # of bright galaxies: the volume-limited cylinder holds the central and interlopers
+    universe = mu.build([mu.cluster(1, 14.5, (60, 60, 60), sigma=300, n_sat=300)], box=120,
+                        n_field=60000, field_mag=-20.5, sat_mag=-19.5)
+    along_z = np.array([0.0, 0.0, 1.0])
+    made = FieldMaker(universe, VLIM, CONFIG).make(0, along_z, 0, z_cos=0.05)
+    assert made.row["n_galaxies"] == 13 and made.row["n_members"] == 1
+    cylinder = summarise_fields([made.galaxies["r"]], [made.galaxies["v_los"]]).log_sigma[0]
+    assert 10 ** cylinder == pytest.approx(1105.5, abs=1)  # the interlopers' spread
+    deep = deep_member_maker(universe, VLIM, CONFIG, seed=0)
+    assert deep.make(0, along_z, 0, z_cos=0.05).row["n_members"] == 301  # all of them
+    true = true_member_dispersion(deep, [(0, along_z, 0, 0.05)])[0]
+    members = universe.galaxies["vz"][universe.galaxies["host_id"] == 1]
+    assert biweight_scale(members) == pytest.approx(300.3, abs=0.1)
+    # + Hubble flow across the halo's depth and the survey's redshift errors
+    assert 10 ** true == pytest.approx(304.6, abs=0.5)
+
+
 def test_real_member_sigma_tracks_the_mahdavi_geller_sigma():
     systems, galaxies = read_calibration_catalog()
     s = summarise_fields(*real_fields(systems, galaxies, VLIM, COSMO, Aperture()))
@@ -169,6 +192,21 @@ def test_richness_verdict_passes_inside_the_band_and_fails_outside():
     assert richness_verdict(none, mock)["status"] == "NOT JUDGED"
 
 
+def test_the_two_checks_get_their_own_verdicts_and_the_mg01_one_sets_the_exit():
+    rng = np.random.default_rng(4)
+    true_sigma = rng.uniform(2.3, 2.9, 3000)  # mock richness rises with the true sigma
+    log_n = 0.8 + 1.0 * (true_sigma - 2.3) + 0.1 * rng.standard_normal(3000)
+    contaminated = 5.2 - true_sigma  # poor halos at high sigma: richness falls with it
+    mg01 = np.repeat([2.35, 2.55, 2.85], 6)
+    real = richness_at_fixed_sigma(mg01, 0.8 + 1.0 * (mg01 - 2.3)
+                                   + np.tile(np.linspace(-0.05, 0.05, 6), 3))
+    by_true = richness_verdict(real, richness_at_fixed_sigma(true_sigma, log_n))
+    by_reversed = richness_verdict(real, richness_at_fixed_sigma(contaminated, log_n))
+    assert (by_true["status"], by_true["n_passed"]) == ("PASS", 3)
+    assert by_reversed["status"] == "FAIL"
+    assert by_reversed["passed"][[1, 3, 6]].tolist() == [False, True, False]
+
+
 def test_calibrate_command_writes_the_report(tmp_path):
     from surveymass.universe.store import write_universe
 
@@ -182,9 +220,13 @@ def test_calibrate_command_writes_the_report(tmp_path):
     status = main(["calibrate", "-u", str(path), "-o", str(out), "--halos", "4", "--los", "2",
                    "--coma-halos", "1", "--quiet"])
     numbers = json.loads((out / "calibration.json").read_text())
-    assert status in (0, 1) and numbers["systems"]["n"] == 74
-    assert numbers["richness_vs_sigma"]["verdict"]["status"] in ("PASS", "FAIL", "NOT JUDGED")
-    assert numbers["mocks"]["n_fields"] > 0
+    assert numbers["systems"]["n"] == 74 and numbers["mocks"]["n_fields"] > 0
+    assert numbers["verdict"]["check"] == "richness_vs_mg01_sigma"
+    assert status == (1 if numbers["verdict"]["status"] == "FAIL" else 0)
+    assert numbers["verdict"]["status"] == numbers["richness_vs_mg01_sigma"]["verdict"]["status"]
+    for key in ("richness_vs_mg01_sigma", "richness_vs_cylinder_sigma"):
+        assert numbers[key]["verdict"]["status"] in ("PASS", "FAIL", "NOT JUDGED")
+    assert numbers["mocks"]["n_with_true_member_sigma"] > 0
     for name in ("calibration.md", "richness_sigma.png", "profile.png", "phase_space.png",
                  "coma.png"):
         assert (out / name).stat().st_size > 0

@@ -9,21 +9,31 @@ the given ones (the real systems'). Fields come from :class:`surveymass.mocks.Fi
 with the caller's :class:`~surveymass.mocks.MockConfig` (setup forced to cylindrical, the
 aperture's minimum richness to the smallest allowed), so a config that varies the
 galaxy-halo connection gives varied mocks here unchanged.
+
+With ``true_members`` each field also gets the dispersion of its target halo's true
+members (:func:`true_member_dispersion`), the mock counterpart of a sigma from deep
+spectroscopic membership such as Mahdavi & Geller's (2001).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 
 from surveymass.calibration.measure import Binning, FieldSummaries, summarise_fields
 from surveymass.errors import InputError
 from surveymass.mocks import FieldMaker, HaloDirections, MockConfig
+from surveymass.models.membership import member_dispersion
 from surveymass.phasespace import MIN_APERTURE_GALAXIES, Aperture
 from surveymass.progress import progress_bar
+from surveymass.survey import SurveyConfig
 
 BIN_DEX = 0.1
+#: Apparent magnitude limit of the deep survey of :func:`true_member_dispersion` (fainter
+#: than any universe galaxy in the cylinder of a cluster at z < 0.25).
+DEEP_MAG_LIMIT = 29.9
 
 
 def calibration_mock_config(base: MockConfig | None, aperture: Aperture) -> MockConfig:
@@ -58,37 +68,69 @@ def pick_halos(log_mass: np.ndarray, log_mass_range: tuple[float, float], n_halo
 
 @dataclasses.dataclass
 class MockSample:
-    """Summaries of mock fields with their per-field ``weights``, truth ``log10_m200c``
-    and redshift ``z_cl``."""
+    """Summaries of mock fields with their per-field ``weights``, truth ``log10_m200c``,
+    redshift ``z_cl`` and, when asked for, ``log_sigma_true_members``
+    (:func:`true_member_dispersion`, log10 km/s)."""
 
     summaries: FieldSummaries
     weights: np.ndarray
     log10_m200c: np.ndarray
     z_cl: np.ndarray
+    log_sigma_true_members: np.ndarray | None = None
+
+
+def deep_member_maker(universe, survey: SurveyConfig, config: MockConfig,
+                      seed: int) -> FieldMaker:
+    """A FieldMaker that remakes the fields of ``FieldMaker(universe, survey, config,
+    seed)`` with the target halo's members only (idealised setup) at the universe's full
+    depth: no magnitude limits, fibre collisions or footprint completeness."""
+    deep = dataclasses.replace(survey, name=f"{survey.name}_deep", mag_limit=DEEP_MAG_LIMIT,
+                               abs_mag_limit=None, galaxy_z_max=None)
+    with warnings.catch_warnings():  # deeper than the universe by design
+        warnings.filterwarnings("ignore", "the survey reaches")
+        return FieldMaker(universe, deep, dataclasses.replace(
+            config, setup="idealised", fibre_collisions=False, footprint=False), seed=seed)
+
+
+def true_member_dispersion(maker: FieldMaker, fields) -> np.ndarray:
+    """log10 biweight scale [km/s] of the v_los of the target halo's true members
+    (``is_member``: hosted by the halo) in the cylinder of each field, all that the
+    universe holds (NaN below MIN_SIGMA_GALAXIES); ``maker`` from
+    :func:`deep_member_maker`, ``fields`` (halo_row, direction, los_index, z_cos) of
+    fields made with the same seed. The same seed gives the same distance, projection and
+    repainted satellites as the survey's field, so these are its members, faint included."""
+    velocities = []
+    for row, direction, los, z_cos in fields:
+        made = maker.make(row, direction, los, z_cos=z_cos)
+        velocities.append(np.empty(0) if made is None else made.galaxies["v_los"])
+    return member_dispersion(velocities)[0]
 
 
 def mock_sample(universe, survey, redshifts, log_mass_range: tuple[float, float],
                 n_halos: int, n_los: int, aperture: Aperture = Aperture(),
                 mock_config: MockConfig | None = None, binning: Binning | None = None,
-                seed: int = 0, quiet: bool = False, desc: str = "mock fields") -> MockSample:
+                seed: int = 0, quiet: bool = False, desc: str = "mock fields",
+                true_members: bool = False) -> MockSample:
     """Mock fields of ``survey`` around halos of ``universe`` (see the module docstring),
-    each at a cosmological redshift drawn from ``redshifts``, summarised like real ones."""
+    each at a cosmological redshift drawn from ``redshifts``, summarised like real ones;
+    with ``true_members`` also their true members' dispersion."""
     redshifts = np.asarray(redshifts, float)
     if redshifts.size == 0 or n_los < 1:
         raise InputError("mocks need at least one redshift and one line of sight")
     rng = np.random.default_rng([seed, 7])
-    maker = FieldMaker(universe, survey, calibration_mock_config(mock_config, aperture),
-                       seed=seed)
+    config = calibration_mock_config(mock_config, aperture)
+    maker = FieldMaker(universe, survey, config, seed=seed)
     rows, halo_weights = pick_halos(np.log10(universe.halos["m200c"]), log_mass_range,
                                     n_halos, rng)
     directions = HaloDirections(max_los=n_los, seed=seed)
-    radii, velocities, weights, masses, zs = [], [], [], [], []
+    radii, velocities, weights, masses, zs, made_fields = [], [], [], [], [], []
     with progress_bar(total=len(rows) * n_los, unit="field", desc=desc, quiet=quiet) as bar:
         for row, weight in zip(rows, halo_weights):
             halo_id = int(universe.halos["halo_id"][row])
             for los in range(n_los):
                 z_cos = float(rng.choice(redshifts))
-                made = maker.make(row, directions.direction(halo_id, los), los, z_cos=z_cos)
+                direction = directions.direction(halo_id, los)
+                made = maker.make(row, direction, los, z_cos=z_cos)
                 bar.update()
                 if made is None:  # fewer galaxies than MIN_APERTURE_GALAXIES
                     continue
@@ -97,6 +139,13 @@ def mock_sample(universe, survey, redshifts, log_mass_range: tuple[float, float]
                 weights.append(weight / n_los)
                 masses.append(made.row["log10_m200c"])
                 zs.append(made.row["z_cl"])
+                made_fields.append((row, direction, los, z_cos))
     binning = binning or Binning.for_aperture(aperture)
-    return MockSample(summarise_fields(radii, velocities, binning), np.array(weights),
-                      np.array(masses), np.array(zs))
+    sample = MockSample(summarise_fields(radii, velocities, binning), np.array(weights),
+                        np.array(masses), np.array(zs))
+    if true_members:
+        del maker  # one maker's trees in memory at a time
+        deep = deep_member_maker(universe, survey, config, seed)
+        sample.log_sigma_true_members = true_member_dispersion(deep, progress_bar(
+            made_fields, unit="field", quiet=quiet, desc=f"{desc}: true members"))
+    return sample

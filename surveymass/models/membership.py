@@ -84,7 +84,13 @@ def gapper_dispersion(radii: list[np.ndarray],
     shifting gapper keeps (R [h^-1 Mpc], v_los [km/s]; NaN below
     :data:`MIN_SIGMA_GALAXIES` members), and the number of members: a dispersion that needs
     no classifier, for checks that must not lean on the networks' view of a field."""
-    members = [np.asarray(v, float)[shifting_gapper(r, v)] for r, v in zip(radii, velocities)]
+    return member_dispersion([np.asarray(v, float)[shifting_gapper(r, v)]
+                              for r, v in zip(radii, velocities)])
+
+
+def member_dispersion(members: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per field, log10 of the biweight scale [km/s] of the given members' v_los [km/s]
+    (NaN below :data:`MIN_SIGMA_GALAXIES` members), and their number."""
     n = np.array([len(v) for v in members], dtype=int)
     padded = np.full((len(n), max(int(n.max(initial=0)), 2)), np.nan)
     for i, v in enumerate(members):
