@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 coma: $(VENV)/.installed
-	$(VENV)/bin/surveymass infer coma_sdss -o $(OUT)/coma/coma_results.ecsv --plots $(OUT)/coma
+	$(VENV)/bin/surveymass infer coma_sdss -o $(OUT)/coma/coma_results.ecsv --plots $(OUT)/coma --overwrite
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
