@@ -389,7 +389,7 @@ def _typicality(bundle, fieldset, prediction) -> dict[str, np.ndarray]:
     """Typicality percentiles of each field (NaN without the bundle's reference)."""
     if bundle.reference is None:
         return {name: np.full(fieldset.n_fields, np.nan) for name in typicality.SUMMARIES}
-    observed = typicality.summaries(fieldset, prediction.n_members, prediction.sigma,
+    observed = typicality.summaries(fieldset, prediction.n_members,
                                     prediction.log10_m_sigma, prediction.samples)
     return bundle.reference.percentiles(observed)
 

@@ -169,8 +169,8 @@ def typicality_reference(bundle: Bundle, fields: FieldSet, seed: int = 0,
     """The misspecification check's reference: ``bundle`` run on held-out mock ``fields``
     (:mod:`surveymass.models.typicality`); None when they are too few for one."""
     prediction = predict(bundle, fields, n_samples=500, seed=seed, device=device)
-    table = summaries(fields, prediction.n_members, prediction.sigma,
-                      prediction.log10_m_sigma, prediction.samples)
+    table = summaries(fields, prediction.n_members, prediction.log10_m_sigma,
+                      prediction.samples)
     try:
         return Reference(table)
     except InputError:

@@ -59,10 +59,10 @@ DESCRIPTIONS = {
 }
 
 
-def summaries(fields: FieldSet, n_members: np.ndarray, sigma: np.ndarray,
-              log10_m_sigma: np.ndarray, samples: np.ndarray) -> Table:
-    """The conditioning variables and summaries of each field (one row per field);
-    ``sigma`` [km/s] is the classifier members' dispersion (kept for reference)."""
+def summaries(fields: FieldSet, n_members: np.ndarray, log10_m_sigma: np.ndarray,
+              samples: np.ndarray) -> Table:
+    """The conditioning variables and summaries of each field (one row per field), from
+    the classifier's member counts, the M–sigma masses and the posterior draws."""
     n = fields.n_galaxies.astype(float)
     field = np.repeat(np.arange(fields.n_fields), fields.n_galaxies)
     bounds = fields.offsets
@@ -76,7 +76,6 @@ def summaries(fields: FieldSet, n_members: np.ndarray, sigma: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         return Table({
             "z_cl": np.asarray(fields.z_cl, float),
-            "log10_sigma": np.log10(sigma),
             "log10_sigma_gapper": log_sigma_gapper,
             "log10_m_median": median,
             "log10_n_galaxies": np.log10(n),
