@@ -133,6 +133,10 @@ def _posterior_panel(ax, row, samples, kinematic_samples=None):
     heights, _, _ = ax.hist(samples, bins=50, density=True, color="tab:blue", alpha=0.55,
                             label=f"posterior, {row['prior']} prior ({samples.size} draws)")
     _kinematic(ax, row, kinematic_samples)
+    shown = np.concatenate([samples] + ([] if kinematic_samples is None else
+                                        [kinematic_samples[np.isfinite(kinematic_samples)]]))
+    lo, hi = np.percentile(shown, [0.5, 99.5])
+    ax.set_xlim(lo - 0.15 * (hi - lo) - 0.05, hi + 0.15 * (hi - lo) + 0.05)  # not the far tails
     ax.set_ylim(0, 1.45 * heights.max())  # headroom for the published masses
     lo, median, hi = row["log10_m200c_p16"], row["log10_m200c_median"], row["log10_m200c_p84"]
     ax.axvspan(lo, hi, color="tab:blue", alpha=0.15)
