@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
+import hashlib
 import json
 import os
 import platform
@@ -28,6 +29,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     with staged_outputs([path], overwrite=True) as (tmp,):
         yield tmp
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 (hex) of a file's bytes: the checksum every file a bundle records carries."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def package_versions() -> dict[str, str]:

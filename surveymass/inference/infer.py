@@ -28,7 +28,6 @@ numbers and a flag.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 import warnings
@@ -44,14 +43,13 @@ from surveymass.errors import InputError
 from surveymass.models import typicality
 from surveymass.models.data import FieldSet, pad
 from surveymass.models.population import PRIORS, bundle_mass_function_prior, reweight_samples
+from surveymass.outputs import check_outputs, staged_outputs
 from surveymass.paths import DEFAULT_OUTPUT
 from surveymass.phasespace import PhaseSpace, sky_to_phase_space
-from surveymass.outputs import check_outputs, staged_outputs
-from surveymass.provenance import provenance
+from surveymass.provenance import file_sha256, provenance
 from surveymass.registry import Cluster
 from surveymass.survey import selection_applied
 
-#: Default name of the results table.
 #: Footprint coverage of the aperture below which a cluster is flagged as incomplete.
 INCOMPLETE_COVERAGE = 0.9
 #: Posterior percentiles reported in the results table, by column suffix.
@@ -368,7 +366,7 @@ def redshift_offset(fields: FieldSet, sigma: np.ndarray, n_members: np.ndarray) 
 
 def _consistency_flags(bundle, fieldset, prediction, shifted_medians) -> list[list[str]]:
     """Flags of results that disagree with themselves (see :data:`FLAGS`)."""
-    p16, median, p84 = np.percentile(prediction.samples, [16, 50, 84], axis=1)
+    p16, median, p84 = _percentiles(prediction.samples, (16, 50, 84))
     disagreement = msigma_disagreement(bundle, median, p16, p84, prediction.log10_m_sigma,
                                        prediction.n_members)
     with warnings.catch_warnings():  # all-NaN rows: no offset left enough galaxies
@@ -658,7 +656,7 @@ def card_sha256(model: str | Path) -> str:
     """SHA-256 of a bundle's model card file (recorded with every result)."""
     from surveymass.models.bundle import CARD, bundle_path
 
-    return hashlib.sha256((bundle_path(model) / CARD).read_bytes()).hexdigest()
+    return file_sha256(bundle_path(model) / CARD)
 
 
 def kinematic_companion(bundle, device="cpu"):

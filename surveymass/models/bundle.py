@@ -36,7 +36,7 @@ from surveymass.models.typicality import Reference, load_reference, write_refere
 from surveymass.outputs import Folder, check_outputs, staged_outputs
 from surveymass.paths import TRAINED_MODELS, user_models
 from surveymass.phasespace import Aperture
-from surveymass.provenance import atomic_path, provenance
+from surveymass.provenance import atomic_path, file_sha256, provenance
 from surveymass.survey import SurveyConfig
 
 if TYPE_CHECKING:
@@ -117,10 +117,6 @@ def build_networks(architecture: Architecture, setup: str, features: str = "full
     classifier = (InterloperClassifier(n_galaxy, n_field, architecture)
                   if setup == "cylindrical" else None)
     return posterior, classifier
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def bundle_path(name_or_path: str | Path) -> Path:
@@ -227,7 +223,7 @@ def save_bundle(bundle: Bundle, folder: str | Path, overwrite: bool = False) -> 
     with staged_outputs([_folder(folder)], overwrite) as (tmp,):
         torch.save(tensors, tmp / WEIGHTS)
         card = bundle.card()
-        card["weights"] = {"file": WEIGHTS, "sha256": _sha256(tmp / WEIGHTS),
+        card["weights"] = {"file": WEIGHTS, "sha256": file_sha256(tmp / WEIGHTS),
                            "tensors": {k: list(v.shape) for k, v in tensors.items()}}
         card["provenance"] = provenance(bundle=bundle.name)
         if bundle.reference is not None:
@@ -279,7 +275,7 @@ def _read_weights(folder: Path, card: dict) -> dict[str, torch.Tensor]:
     path = folder / card["weights"].get("file", WEIGHTS)
     if not path.exists():
         raise InputError(f"bundle {folder} has a card but no weights file {path.name}")
-    if _sha256(path) != card["weights"].get("sha256"):
+    if file_sha256(path) != card["weights"].get("sha256"):
         raise InputError(f"{path} does not match the SHA-256 recorded in {CARD}: the weights "
                          "were changed or belong to another bundle; retrain or restore it")
     try:

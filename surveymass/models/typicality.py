@@ -21,7 +21,6 @@ not look like the fields the posterior was calibrated on, whatever its width say
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from scipy.spatial import cKDTree
 from surveymass.errors import InputError
 from surveymass.models.data import FieldSet
 from surveymass.models.membership import gapper_dispersion
-from surveymass.provenance import atomic_path
+from surveymass.provenance import atomic_path, file_sha256
 
 #: Projected radius beyond which a galaxy counts as "outer" [comoving h^-1 Mpc].
 OUTER_RADIUS = 1.0
@@ -146,7 +145,7 @@ def write_reference(folder: Path, table: Table, split: str) -> dict:
     path = Path(folder) / REFERENCE_FILE
     with atomic_path(path) as tmp:
         Table(table).write(tmp, format="fits")
-    return {"file": REFERENCE_FILE, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    return {"file": REFERENCE_FILE, "sha256": file_sha256(path),
             "split": split, "n_fields": len(table)}
 
 
@@ -156,7 +155,7 @@ def load_reference(folder: Path, entry: dict) -> Reference:
     if not path.exists():
         raise InputError(f"{path} is missing: the bundle's card records a typicality "
                          "reference; restore the file or re-save the bundle")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != entry.get("sha256"):
+    if file_sha256(path) != entry.get("sha256"):
         raise InputError(f"{path} does not match the SHA-256 its model card records: the "
                          "typicality reference was changed after the bundle was saved")
     return Reference(Table.read(path, format="fits"))
