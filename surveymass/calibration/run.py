@@ -21,6 +21,7 @@ from surveymass.calibration.statistics import (
     richness_verdict,
     stacked,
     weighted_quantiles,
+    with_measurement_errors,
 )
 from surveymass.mocks import MockConfig
 from surveymass.phasespace import Aperture
@@ -32,7 +33,8 @@ FLUX_SURVEY = "sdss_legacy"
 COMA_LOG_MASS = (14.6, 15.4)
 COMA_SIGMA_WINDOW = 0.05
 #: The check whose verdict is the report's (and the command's exit status): real richness
-#: at fixed MG01 sigma against mock richness at fixed true-member sigma.
+#: at fixed MG01 sigma against mock richness at fixed true-member sigma, the latter with
+#: the MG01 measurement errors added (:func:`with_measurement_errors`).
 EXIT_CHECK = "richness_vs_mg01_sigma"
 
 
@@ -78,8 +80,12 @@ def calibrate(universe, config: CalibrationConfig = CalibrationConfig(),
                                            real.log_n)
     mock_by_sigma = richness_at_fixed_sigma(mocks.summaries.log_sigma, mocks.summaries.log_n,
                                             mocks.weights)
-    mock_by_true = richness_at_fixed_sigma(mocks.log_sigma_true_members,
-                                           mocks.summaries.log_n, mocks.weights)
+    mock_log_sigma_measured = with_measurement_errors(
+        mocks.log_sigma_true_members, systems["e_log_sigma_mg01"], config.seed)
+    mock_by_true = richness_at_fixed_sigma(mock_log_sigma_measured, mocks.summaries.log_n,
+                                           mocks.weights)
+    mock_by_true_noiseless = richness_at_fixed_sigma(mocks.log_sigma_true_members,
+                                                     mocks.summaries.log_n, mocks.weights)
     verdict_mg01 = richness_verdict(real_by_mg01, mock_by_true)
     profile = stacked(real, mocks.summaries, mocks.weights, "profile", seed=config.seed)
     phase = stacked(real, mocks.summaries, mocks.weights, "phase_space", seed=config.seed)
@@ -94,8 +100,12 @@ def calibrate(universe, config: CalibrationConfig = CalibrationConfig(),
                   "n_with_true_member_sigma":
                       int(np.isfinite(mocks.log_sigma_true_members).sum())},
         "verdict": {"check": EXIT_CHECK, "status": verdict_mg01["status"]},
-        "richness_vs_mg01_sigma": {"real": _table(real_by_mg01), "mock": _table(mock_by_true),
-                                   "verdict": _table(verdict_mg01)},
+        "richness_vs_mg01_sigma": {
+            "real": _table(real_by_mg01), "mock": _table(mock_by_true),
+            "verdict": _table(verdict_mg01),
+            "mock_without_sigma_errors": _table(mock_by_true_noiseless),
+            "verdict_without_sigma_errors": _table(
+                richness_verdict(real_by_mg01, mock_by_true_noiseless))},
         "richness_vs_cylinder_sigma": {
             "real": _table(real_by_sigma), "mock": _table(mock_by_sigma),
             "verdict": _table(richness_verdict(real_by_sigma, mock_by_sigma))},
@@ -114,6 +124,7 @@ def calibrate(universe, config: CalibrationConfig = CalibrationConfig(),
         "sigma_edges": list(SIGMA_EDGES),
     }
     out["_arrays"] = {"real": real, "mocks": mocks, "systems": systems,
+                      "mock_log_sigma_measured": mock_log_sigma_measured,
                       "coma_mocks": coma["_mocks"], "coma_real": coma["_real"]}
     return out
 

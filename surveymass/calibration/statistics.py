@@ -122,6 +122,21 @@ def stacked(real: FieldSummaries, mock: FieldSummaries, mock_weights: np.ndarray
             "mock_q95": np.quantile(means, 0.95, axis=0), "n_real": int(real_ok.sum())}
 
 
+def with_measurement_errors(log_sigma, errors, seed: int = 0) -> np.ndarray:
+    """``log_sigma`` [log10 km/s] with a Gaussian measurement error added to each value,
+    its standard deviation [dex] drawn at random from ``errors`` (e.g. the real systems'
+    quoted errors), so that mock dispersions scatter across sigma bins as measured ones
+    do; NaN stays NaN."""
+    log_sigma = np.asarray(log_sigma, float)
+    errors = np.asarray(errors, float)
+    errors = errors[np.isfinite(errors) & (errors >= 0)]
+    if errors.size == 0:
+        raise InputError("no finite, non-negative sigma errors to resample")
+    rng = np.random.default_rng([seed, 11])
+    return log_sigma + rng.choice(errors, size=log_sigma.shape) * rng.standard_normal(
+        log_sigma.shape)
+
+
 def percentile_of(value: float, values: np.ndarray, weights: np.ndarray) -> float:
     """Weighted percentile [0-100] of ``value`` among ``values`` (ties count half)."""
     if len(values) == 0 or weights.sum() <= 0:
