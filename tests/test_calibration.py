@@ -207,6 +207,23 @@ def test_the_two_checks_get_their_own_verdicts_and_the_mg01_one_sets_the_exit():
     assert by_reversed["passed"][[1, 3, 6]].tolist() == [False, True, False]
 
 
+def test_measurement_errors_scatter_mock_sigma_by_the_real_errors():
+    from surveymass.calibration.statistics import with_measurement_errors
+
+    exact = np.full(20000, 2.7)
+    exact[0] = np.nan
+    noisy = with_measurement_errors(exact, [0.05, 0.05, 0.1, np.nan], seed=1)
+    assert np.isnan(noisy[0])
+    # two thirds of the values get 0.05 dex, a third 0.1 dex (NaN errors are dropped):
+    # rms sqrt((2 x 0.05^2 + 0.1^2) / 3) = 0.0707
+    assert np.std(noisy[1:] - 2.7) == pytest.approx(0.0707, abs=0.002)
+    assert abs(np.mean(noisy[1:] - 2.7)) < 0.002
+    assert np.array_equal(noisy, with_measurement_errors(exact, [0.05, 0.05, 0.1], seed=1),
+                          equal_nan=True)
+    with pytest.raises(InputError, match="no finite"):
+        with_measurement_errors(exact, [np.nan])
+
+
 def test_calibrate_command_writes_the_report(tmp_path):
     from surveymass.universe.store import write_universe
 
@@ -227,6 +244,8 @@ def test_calibrate_command_writes_the_report(tmp_path):
     for key in ("richness_vs_mg01_sigma", "richness_vs_cylinder_sigma"):
         assert numbers[key]["verdict"]["status"] in ("PASS", "FAIL", "NOT JUDGED")
     assert numbers["mocks"]["n_with_true_member_sigma"] > 0
+    assert numbers["richness_vs_mg01_sigma"]["verdict_without_sigma_errors"]["status"] in (
+        "PASS", "FAIL", "NOT JUDGED")
     for name in ("calibration.md", "richness_sigma.png", "profile.png", "phase_space.png",
                  "coma.png"):
         assert (out / name).stat().st_size > 0

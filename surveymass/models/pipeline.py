@@ -148,6 +148,8 @@ def train_bundle(training_set: str | Path, name: str, output: str | Path | None 
     bundle.info = {
         "training": {
             "training_set": str(Path(training_set).resolve()), "manifest": info.manifest,
+            # the galaxy-halo nuisance prior the model marginalises (None: one fixed model)
+            "galaxy_halo_prior": info.manifest.get("setup", {}).get("galaxy_halo"),
             "n_fields": {k: s.fields.n_fields for k, s in splits.items()},
             "n_galaxies": {k: int(s.fields.offsets[-1]) for k, s in splits.items()},
             "config": config.to_dict(), "device": str(torch_device),
