@@ -10,6 +10,12 @@ with the caller's :class:`~surveymass.mocks.MockConfig` (setup forced to cylindr
 aperture's minimum richness to the smallest allowed), so a config that varies the
 galaxy-halo connection gives varied mocks here unchanged.
 
+A field that :class:`~surveymass.mocks.FieldMaker` does not make because it holds fewer
+than MIN_APERTURE_GALAXIES galaxies (the fewest an aperture allows) is kept with richness
+MIN_APERTURE_GALAXIES - 1, the most it can hold, and no galaxies otherwise: the real side
+keeps its sparse systems too, and dropping the mocks' would cut their richness band off at
+log10 3 (an upper bound, so the band's low edge is if anything too high).
+
 With ``true_members`` each field also gets the dispersion of its target halo's true
 members (:func:`true_member_dispersion`), the mock counterpart of a sigma from deep
 spectroscopic membership such as Mahdavi & Geller's (2001).
@@ -123,7 +129,7 @@ def mock_sample(universe, survey, redshifts, log_mass_range: tuple[float, float]
     rows, halo_weights = pick_halos(np.log10(universe.halos["m200c"]), log_mass_range,
                                     n_halos, rng)
     directions = HaloDirections(max_los=n_los, seed=seed)
-    radii, velocities, weights, masses, zs, made_fields = [], [], [], [], [], []
+    radii, velocities, weights, masses, zs, made_fields, sparse = [], [], [], [], [], [], []
     with progress_bar(total=len(rows) * n_los, unit="field", desc=desc, quiet=quiet) as bar:
         for row, weight in zip(rows, halo_weights):
             halo_id = int(universe.halos["halo_id"][row])
@@ -132,17 +138,17 @@ def mock_sample(universe, survey, redshifts, log_mass_range: tuple[float, float]
                 direction = directions.direction(halo_id, los)
                 made = maker.make(row, direction, los, z_cos=z_cos)
                 bar.update()
-                if made is None:  # fewer galaxies than MIN_APERTURE_GALAXIES
-                    continue
-                radii.append(made.galaxies["r"])
-                velocities.append(made.galaxies["v_los"])
+                sparse.append(made is None)  # fewer galaxies than MIN_APERTURE_GALAXIES
+                radii.append(np.empty(0) if made is None else made.galaxies["r"])
+                velocities.append(np.empty(0) if made is None else made.galaxies["v_los"])
                 weights.append(weight / n_los)
-                masses.append(made.row["log10_m200c"])
-                zs.append(made.row["z_cl"])
+                masses.append(np.log10(universe.halos["m200c"][row]))
+                zs.append(z_cos if made is None else made.row["z_cl"])
                 made_fields.append((row, direction, los, z_cos))
     binning = binning or Binning.for_aperture(aperture)
-    sample = MockSample(summarise_fields(radii, velocities, binning), np.array(weights),
-                        np.array(masses), np.array(zs))
+    summaries = summarise_fields(radii, velocities, binning)
+    summaries.n_galaxies[np.array(sparse, bool)] = MIN_APERTURE_GALAXIES - 1
+    sample = MockSample(summaries, np.array(weights), np.array(masses), np.array(zs))
     if true_members:
         del maker  # one maker's trees in memory at a time
         deep = deep_member_maker(universe, survey, config, seed)

@@ -36,7 +36,7 @@ def calibrate(
     """Compare the Mahdavi & Geller (2001) systems in the SDSS DR7 volume-limited sample,
     and Coma, with mocks of the same surveys: richness at fixed sigma, stacked profile,
     phase space (see docs/calibration.md). Exit status 1 when the richness check at fixed
-    MG01 sigma (mocks: sigma of the halo's true members) fails."""
+    MG01 sigma (mocks: sigma of the halo's true members with MG01's errors) fails."""
     from surveymass.calibration.report import CHECKS, report_folder, write_report
     from surveymass.outputs import check_outputs
     from surveymass.calibration.run import CalibrationConfig
