@@ -45,9 +45,9 @@ PARAMETERS: dict[str, Parameter] = {
         "factor per halo, mean-preserving)", 0.0, 1.0, (0.08, 0.25), closed=True),
     "log_nsat_offset": Parameter(
         "dex", "offset of the satellite CLF normalisation phi_s* at every mass", -1.0, 1.0,
-        (-0.2, 0.2)),
+        (-0.15, 0.25)),
     "nsat_slope": Parameter(
-        "", "d log phi_s* / d log M above the cluster pivot mass", 0.0, 2.0, (0.7, 1.1),
+        "", "d log phi_s* / d log M above the cluster pivot mass", 0.0, 2.0, (0.75, 1.15),
         closed=True),
     "log_lstar_offset": Parameter(
         "dex", "offset of the satellite luminosity scale log L_s*", -0.5, 0.5, (-0.1, 0.1)),
