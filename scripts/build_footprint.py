@@ -7,7 +7,8 @@ Inputs (SHARED_DATA defaults to ../shared/data beside the checkout):
 real/footprints/sdss_dr7_lss_1deg_cells.dat (DESI-UR/VAST cbpdr7mask.dat @ fa3db70) and
 real/sdss_dr7_bright/sdss_dr7_volume_limited_Mr-20.fits (DESI-UR/VAST
 vollim_dr7_cbp_102709.fits @ 0339f1a). The construction is described in
-surveymass/masks/legacy.py; it is deterministic (no random step).
+surveymass/masks/legacy.py; it is deterministic (no random step) and needs healpy (the
+`test` extra) for the pixel centres the shipped map was built from.
 """
 
 from __future__ import annotations

@@ -55,7 +55,20 @@ def cosmology_to_dict(cosmo: FLRW) -> dict:
 
 
 def cosmology_from_dict(data: dict) -> FLRW:
-    """Rebuild an astropy cosmology written by :func:`cosmology_to_dict`."""
+    """Rebuild an astropy cosmology written by :func:`cosmology_to_dict` (one immutable
+    object per description and process: building one takes ~0.05 s, mostly astropy's unit
+    conversion of the critical density, and a bundle and its companion share theirs)."""
+    key = json.dumps(data, sort_keys=True)
+    if key not in _COSMOLOGIES:
+        _COSMOLOGIES[key] = _build_cosmology(data)
+    return _COSMOLOGIES[key]
+
+
+#: The cosmologies cosmology_from_dict built, by their JSON description.
+_COSMOLOGIES: dict[str, FLRW] = {}
+
+
+def _build_cosmology(data: dict) -> FLRW:
     import astropy.units as u
     from astropy import cosmology as astropy_cosmology
 

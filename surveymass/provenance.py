@@ -40,8 +40,8 @@ def package_versions() -> dict[str, str]:
     """Versions of surveymass and the libraries whose behaviour shapes its numbers."""
     from importlib import metadata
 
-    names = ["surveymass", "numpy", "scipy", "astropy", "astroquery", "healpy", "colossus",
-             "torch", "pyro-ppl", "h5py"]
+    names = ["surveymass", "numpy", "scipy", "astropy", "astropy-healpix", "astroquery",
+             "healpy", "colossus", "torch", "pyro-ppl", "h5py"]  # healpy: footprint builds
     versions = {"python": platform.python_version()}
     for name in names:
         with contextlib.suppress(metadata.PackageNotFoundError):

@@ -92,12 +92,14 @@ def test_lazy_exports_import_on_first_use():
     assert out.strip() == "module 'surveymass.universe.synthetic' has no attribute 'nothing'"
 
 
-def test_infer_path_imports_no_network_client():
-    """What `infer` without --plots imports (the footprint map's healpy included) loads no
-    network client (astroquery) or pandas; healpy works."""
-    code = ("import surveymass.inference.infer, surveymass.models.bundle\n"
-            "from surveymass.masks.footprint import aperture_coverage, hp\n"
-            "from surveymass.cosmology import default_cosmology\n"
-            "assert hp.ang2pix(8, 10.0, 20.0, lonlat=True) == 240\n"
-            "assert aperture_coverage(194.95, 27.98, 0.0231, 1.6, default_cosmology()) == 1.0")
-    assert _loaded_after(code, ("astroquery", "pandas")) == []
+def test_infer_imports_no_plotting_or_network_library(tmp_path):
+    """A one-cluster `infer` without --plots (the shipped Coma catalogue and bundle, the
+    footprint map included) loads no matplotlib or healpy (healpy imports matplotlib;
+    surveymass.masks.healpix uses astropy-healpix), no scipy.interpolate (the flat prior
+    needs none), no network client (astroquery) and no pandas."""
+    code = ("import contextlib, io\nfrom surveymass.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    assert main(['infer', 'coma_sdss', '-o', {str(tmp_path / 'c.ecsv')!r}, "
+            "'-q', '--device', 'cpu']) == 0")
+    assert _loaded_after(code, ("matplotlib", "healpy", "scipy.interpolate", "astroquery",
+                                "pandas")) == []

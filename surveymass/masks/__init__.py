@@ -5,6 +5,7 @@ collisions.
 - :func:`aperture_coverage` (fraction of a cluster aperture inside a footprint);
 - :func:`apply_fibre_collisions` (which mock targets get a spectrum);
 - :mod:`surveymass.masks.legacy` builds the shipped SDSS Legacy map.
+- :mod:`surveymass.masks.healpix`: HEALPix pixels and maps (on astropy-healpix).
 """
 
 from surveymass.lazy import lazy_exports

@@ -16,12 +16,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import healpy as hp
 import numpy as np
 from astropy.coordinates import offset_by
 
 from surveymass.cosmology import transverse_comoving_distance
 from surveymass.errors import InputError
+from surveymass.masks import healpix
 from surveymass.masks.mangle import ManglePolygons, read_mangle
 from surveymass.masks.sky import sky_positions
 from surveymass.paths import CATALOGS
@@ -35,7 +35,7 @@ DEFAULT_DISC_SAMPLES = 1000
 
 _HEALPIX_SUFFIXES = (".fits", ".fit", ".fits.gz", ".fit.gz")
 _MANGLE_SUFFIXES = (".ply", ".pol")
-#: healpy COORDSYS codes meaning equatorial (ICRS-like) coordinates
+#: COORDSYS codes (healpy's) meaning equatorial (ICRS-like) coordinates
 _EQUATORIAL = ("C", "Q", "CELESTIAL", "EQUATORIAL")
 
 
@@ -67,9 +67,9 @@ class HealpixFootprint(Footprint):
 
     def __post_init__(self) -> None:
         values = np.asarray(self.values, dtype=float)
-        if values.ndim != 1 or not hp.isnpixok(values.size):
+        if values.ndim != 1 or not healpix.is_npix(values.size):
             raise InputError(f"{self.name}: {values.size} values is not a HEALPix map "
-                             "(12 nside^2 pixels)")
+                             "(12 nside^2 pixels, nside a power of two)")
         if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 1:
             raise InputError(f"{self.name} holds values outside [0, 1] (min {np.nanmin(values)}, "
                              f"max {np.nanmax(values)}): a footprint map must hold completeness")
@@ -77,14 +77,14 @@ class HealpixFootprint(Footprint):
 
     @property
     def nside(self) -> int:
-        return hp.npix2nside(len(self.values))
+        return healpix.nside_of(len(self.values))
 
     def _completeness(self, ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
-        return self.values[hp.ang2pix(self.nside, ra, dec, lonlat=True)].astype(float)
+        return self.values[healpix.lonlat_to_pixel(self.nside, ra, dec)].astype(float)
 
     def area_deg2(self, weighted: bool = False) -> float:
         cells = self.values if weighted else (self.values > 0)
-        return float(np.sum(cells) * hp.nside2pixarea(self.nside, degrees=True))
+        return float(np.sum(cells) * healpix.pixel_area_deg2(self.nside))
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,18 +112,18 @@ def read_healpix_map(path: str | Path) -> HealpixFootprint:
     if not path.is_file():
         raise InputError(f"footprint map {path} does not exist")
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings():  # astropy's notes on non-standard FITS files
             warnings.simplefilter("ignore")
-            values, header = hp.read_map(path, nest=False, h=True, dtype=np.float64)
-    except Exception as exc:  # healpy raises many types for non-HEALPix files
+            values, header = healpix.read_map(path)
+    except Exception as exc:  # astropy.io.fits raises many types for malformed files
         raise InputError(f"{path} is not a readable HEALPix map ({type(exc).__name__}: "
                          f"{exc}); give a FITS file with NSIDE/ORDERING keys (healpy format) "
                          "or a mangle .ply file") from exc
-    coordsys = str(dict(header).get("COORDSYS", "C")).strip().upper()
+    coordsys = str(header.get("COORDSYS", "C")).strip().upper()
     if coordsys not in _EQUATORIAL:
         raise InputError(f"{path} has COORDSYS={coordsys!r}; footprints must be in equatorial "
                          "coordinates (COORDSYS='C'): rotate it with healpy.Rotator first")
-    values = np.where(values == hp.UNSEEN, 0.0, values)
+    values = np.where(values == healpix.UNSEEN, 0.0, values)
     return HealpixFootprint(values=values, name=str(path))
 
 

@@ -29,12 +29,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import healpy as hp
 import numpy as np
 from astropy.io import fits
 from scipy.spatial import cKDTree
 
 from surveymass.errors import InputError
+from surveymass.masks import healpix
 from surveymass.masks.sky import chord, unit_vectors
 from surveymass.provenance import atomic_path, provenance
 
@@ -87,8 +87,7 @@ def build_legacy_footprint(cells_path: str | Path, galaxies_path: str | Path,
     listed[cells[:, 0] % 360, cells[:, 1] + 90] = True
     interior = _interior_cells(listed)
 
-    pix = np.arange(hp.nside2npix(nside_fine))
-    pix_ra, pix_dec = hp.pix2ang(nside_fine, pix, lonlat=True)
+    pix_ra, pix_dec = _healpy_pixel_centres(nside_fine)
     cell = (np.floor(pix_ra).astype(int) % 360, np.floor(pix_dec).astype(int) + 90)
     candidate = listed[cell]
     inside = candidate & interior[cell]
@@ -101,17 +100,33 @@ def build_legacy_footprint(cells_path: str | Path, galaxies_path: str | Path,
                                    chord(np.radians(smoothing_deg)), return_length=True)
     inside[edge] = counts >= 0.5 * mean_density * disc_area
 
-    values = hp.ud_grade(inside.astype(np.float64), nside).astype(np.float32)
-    at_galaxies = values[hp.ang2pix(nside, ra, dec, lonlat=True)]
+    values = healpix.degrade(inside.astype(np.float64), nside).astype(np.float32)
+    at_galaxies = values[healpix.lonlat_to_pixel(nside, ra, dec)]
     return LegacyFootprintBuild(
         values=values, nside=nside,
-        area_deg2=float(values.sum() * hp.nside2pixarea(nside, degrees=True)),
+        area_deg2=float(values.sum() * healpix.pixel_area_deg2(nside)),
         galaxy_fraction_inside=float(np.mean(at_galaxies > 0)),
         galaxy_mean_completeness=float(np.mean(at_galaxies)),
         cell_area_deg2=float(np.sum(_cell_area_deg2(cells[:, 1]))),
         settings={"nside": nside, "nside_fine": nside_fine, "smoothing_deg": smoothing_deg,
                   "mean_density_per_deg2": mean_density,
                   "cells": Path(cells_path).name, "galaxies": Path(galaxies_path).name})
+
+
+def _healpy_pixel_centres(nside: int) -> tuple[np.ndarray, np.ndarray]:
+    """RA, Dec [deg] of every RING pixel centre, as healpy computes them.
+
+    The one use of healpy in the package, at build time only: the shipped map's fine
+    pixels were put in 1-degree cells from healpy's centres, and the centres that lie on
+    a cell edge (integer RA or Dec) fall to either side of it by the last bit, differently
+    in astropy-healpix (that moves one fine pixel of the shipped map to another cell).
+    """
+    try:
+        import healpy  # imports matplotlib (slow); needed by this build only
+    except ImportError as exc:
+        raise InputError("rebuilding the SDSS Legacy footprint map needs healpy (it "
+                         "reproduces the shipped map bit for bit): pip install healpy") from exc
+    return healpy.pix2ang(nside, np.arange(healpix.npix(nside)), lonlat=True)
 
 
 def _interior_cells(listed: np.ndarray) -> np.ndarray:
@@ -137,7 +152,7 @@ def _cell_area_deg2(dec_lo: np.ndarray) -> np.ndarray:
 
 
 def write_footprint_map(build: LegacyFootprintBuild, path: str | Path) -> Path:
-    """Write the map as a healpy FITS file (atomically) with its provenance in the header."""
+    """Write the map (healpy FITS format, atomically) with its provenance in the header."""
     import json
 
     header = [
@@ -154,6 +169,6 @@ def write_footprint_map(build: LegacyFootprintBuild, path: str | Path) -> Path:
          "what produced this map"),
     ]
     with atomic_path(path) as tmp:
-        hp.write_map(tmp, build.values, nest=False, coord="C", dtype=np.float32,
-                     column_names=["COMPLETENESS"], extra_header=header, overwrite=True)
+        healpix.write_map(tmp, build.values.astype(np.float32), "COMPLETENESS", coordsys="C",
+                          extra_header=header)
     return Path(path)

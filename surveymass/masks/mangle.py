@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import healpy as hp
 import numpy as np
 
 from surveymass.errors import InputError
+from surveymass.masks import healpix
 from surveymass.masks.sky import sky_positions, unit_vectors
 
 
@@ -83,7 +83,7 @@ class ManglePolygons:
         return _candidate_index(self)
 
     def _first_container(self, vec: np.ndarray, index: _CandidateIndex) -> np.ndarray:
-        pix = hp.vec2pix(_INDEX_NSIDE, vec[:, 0], vec[:, 1], vec[:, 2])
+        pix = healpix.vector_to_pixel(_INDEX_NSIDE, vec)
         point, poly = index.pairs(pix)
         # expand each (point, polygon) pair into its polygon's caps and test them all
         n_caps = np.diff(self.cap_start)[poly]
@@ -140,9 +140,9 @@ def _candidate_index(polys: ManglePolygons) -> _CandidateIndex:
         if nside == _INDEX_NSIDE:
             break
         poly, pix, nside = np.repeat(poly, 4), (4 * pix[:, None] + np.arange(4)).ravel(), 2 * nside
-    pix = hp.nest2ring(nside, pix)
+    pix = healpix.nested_to_ring(nside, pix)
     order = np.lexsort((poly, pix))  # by pixel, then polygon (file order)
-    start = np.zeros(hp.nside2npix(nside) + 1, dtype=np.int64)
+    start = np.zeros(healpix.npix(nside) + 1, dtype=np.int64)
     np.add.at(start, pix + 1, 1)
     return _CandidateIndex(start=np.cumsum(start), polygons=poly[order])
 
@@ -150,13 +150,13 @@ def _candidate_index(polys: ManglePolygons) -> _CandidateIndex:
 def _may_overlap(polys: ManglePolygons, poly: np.ndarray, pix: np.ndarray,
                  nside: int) -> np.ndarray:
     """False for (polygon, NESTED pixel) pairs where some cap excludes the whole pixel."""
-    centre = np.column_stack(hp.pix2vec(nside, pix, nest=True))
+    centre = healpix.pixel_vectors(nside, pix, nest=True)
     n_caps = np.diff(polys.cap_start)[poly]
     pair = np.repeat(np.arange(len(poly)), n_caps)
     cap = polys.caps[polys.cap_start[poly][pair] + _ramp(n_caps)]
     distance = np.arccos(np.clip(np.einsum("ij,ij->i", centre[pair], cap[:, :3]), -1.0, 1.0))
     radius = np.arccos(np.clip(1.0 - np.abs(cap[:, 3]), -1.0, 1.0))
-    pixel_radius = hp.max_pixrad(nside)
+    pixel_radius = healpix.max_pixel_radius(nside)
     excluded = np.where(cap[:, 3] >= 0, distance - pixel_radius > radius,
                         distance + pixel_radius < radius)
     rejected = np.zeros(len(poly), dtype=bool)

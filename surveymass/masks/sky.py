@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import healpy as hp
 import numpy as np
 
 from surveymass.errors import InputError
@@ -27,8 +26,12 @@ def sky_positions(ra_deg, dec_deg) -> tuple[np.ndarray, np.ndarray]:
 
 
 def unit_vectors(ra_deg, dec_deg) -> np.ndarray:
-    """(n, 3) Cartesian unit vectors of positions [deg] (flattened)."""
-    return np.atleast_2d(hp.ang2vec(np.ravel(ra_deg), np.ravel(dec_deg), lonlat=True))
+    """(n, 3) Cartesian unit vectors of positions [deg] (flattened), from the colatitude
+    theta = pi/2 - Dec as healpy's ang2vec computes them (the same bits)."""
+    theta = np.pi / 2.0 - np.radians(np.ravel(dec_deg))
+    phi = np.radians(np.ravel(ra_deg))
+    return np.column_stack([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi),
+                            np.cos(theta)])
 
 
 def chord(angle_rad) -> np.ndarray:

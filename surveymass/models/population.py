@@ -20,12 +20,15 @@ for bundles trained on other simulations it is the standard approximation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.interpolate import RegularGridInterpolator
 
 from surveymass.cosmology import DEFAULT_NS, DEFAULT_SIGMA8, colossus_cosmology
 from surveymass.errors import InputError
+
+if TYPE_CHECKING:
+    from scipy.interpolate import RegularGridInterpolator
 
 #: The posterior priors ``infer`` and ``evaluate`` offer.
 PRIORS = ("flat", "mass-function")
@@ -58,6 +61,7 @@ class MassFunctionPrior:
 
     def _tabulate(self) -> RegularGridInterpolator:
         from colossus.lss import mass_function
+        from scipy.interpolate import RegularGridInterpolator  # slow; the flat prior skips it
 
         colossus_cosmology(self.cosmology, self.sigma8, self.ns)
         lo, hi = self.log_range
