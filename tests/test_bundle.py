@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import re
 import shutil
 
 import numpy as np
@@ -174,17 +175,26 @@ def test_missing_bundle_is_a_clear_error(tmp_path):
         load_bundle(tmp_path / "nothing")
 
 
-def test_cli_train_and_evaluate_write_a_bundle_and_a_report(tmp_path):
+def test_cli_train_and_evaluate_write_a_bundle_and_a_report(tmp_path, capsys):
+    from surveymass.universe.synthetic.nuisance import load_prior
+
     data = write_toy_training_set(tmp_path / "ts", {"train": 60, "val": 20, "test": 30}, seed=9)
     bundle = tmp_path / "b"
     rc = main(["train", str(data), "--name", "cli", "-o", str(bundle), "--epochs", "2",
                "--width", "16", "--latent", "8", "--context", "8", "--device", "cpu",
                "--quiet"])
     assert rc == 0 and (bundle / CARD).exists()
+    robust = write_toy_training_set(tmp_path / "ts_p10", {"train": 5, "val": 5, "test": 30},
+                                    seed=10,
+                                    galaxy_halo=load_prior("default", ["log_nsat_offset=p10"]))
     report = tmp_path / "report"
+    capsys.readouterr()
     rc = main(["evaluate", str(bundle), str(data), "-o", str(report), "--samples", "100",
-               "--device", "cpu", "--quiet"])
+               "--device", "cpu", "--quiet", "--robustness", str(robust)])
     assert rc == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^robustness log_nsat_offset=-0.16 \(p10\): (PASS|FAIL); max \|bias\| "
+                     r"\d\.\d{3} dex .*richness sensitivity", out, re.M)
     numbers = json.loads((report / "report.json").read_text())
     assert len(numbers["summary"]["coverage"]["levels"]) >= 10
     # one line of sight per toy halo: as many halos as fields; a bias error where >= 5 halos

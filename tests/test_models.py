@@ -187,3 +187,113 @@ def test_evaluate_refuses_a_training_set_that_does_not_match_the_bundle(tmp_path
         with pytest.raises(InputError, match=f"does not match the bundle.*{what}"):
             evaluate_bundle(other, data, tmp_path / what, device="cpu", quiet=True)
         assert not (tmp_path / what).exists()
+
+
+def test_robustness_label_names_the_fixed_values_off_the_prior_centre():
+    from surveymass.models.evaluate import robustness_label
+    from surveymass.universe.synthetic.nuisance import GalaxyHaloPrior, load_prior
+
+    def manifest(prior):
+        return {"setup": {"galaxy_halo": None if prior is None else prior.to_dict()}}
+
+    # as `surveymass mocks --galaxy-halo default --galaxy-halo-fixed log_nsat_offset=p10`
+    p10 = load_prior("default", ["log_nsat_offset=p10"])  # -0.2 + 0.1 * 0.4
+    assert robustness_label(manifest(p10), "sets/ts_p10") == "log_nsat_offset=-0.16 (p10)"
+    two = load_prior("default", ["log_nsat_offset=p90", "velocity_bias=1.08"])
+    assert (robustness_label(manifest(two), "ts") ==
+            "log_nsat_offset=0.16 (p90), velocity_bias=1.08 (p90)")
+    assert robustness_label(manifest(GalaxyHaloPrior().fixed()), "ts") == "prior centre"
+    # centre and percentile of the bundle's own prior when given: 0 is p25 of [-0.1, 0.3]
+    centre = GalaxyHaloPrior().fixed()
+    wider = GalaxyHaloPrior({"log_nsat_offset": (-0.1, 0.3)})
+    assert robustness_label(manifest(centre), "ts", wider) == "log_nsat_offset=0 (p25)"
+    # not a fixed galaxy-halo connection: the folder's name
+    assert robustness_label(manifest(GalaxyHaloPrior()), "sets/ts_wide") == "ts_wide"
+    assert robustness_label(manifest(None), "sets/ts_s2") == "ts_s2"
+    assert robustness_label({"setup": {}}, "ts_v1") == "ts_v1"
+
+
+def test_robustness_verdict_checks_every_bin_of_14_to_15_and_both_coverages():
+    from surveymass.models.evaluate import robustness_failures
+
+    def summary(biases, hpd=0.02, tarp=0.04):
+        bins = [{"lo": round(14 + 0.1 * i, 6), "hi": round(14.1 + 0.1 * i, 6), "median": b}
+                for i, b in enumerate(biases) if b is not None]
+        return {"bins_in_range": bins,
+                "coverage": {"hpd_max_deviation": hpd, "tarp_max_deviation": tarp}}
+
+    good = [0.01, -0.03, 0.0, 0.02, -0.01, 0.029, 0.0, 0.01, -0.02, 0.03]
+    assert robustness_failures(summary(good)) == []
+    bad = list(good)
+    bad[3], bad[7] = -0.031, None
+    assert robustness_failures(summary(bad, hpd=0.051, tarp=0.05)) == [
+        "HPD coverage deviation 0.051", "bias -0.031 dex in 14.3-14.4",
+        "no bias in 14.7-14.8 (fewer than 2 fields)"]
+    assert robustness_failures(summary(good, tarp=0.2)) == ["TARP coverage deviation 0.200"]
+
+
+def test_evaluate_reports_each_robustness_set_with_numbers_and_a_verdict(tmp_path_factory,
+                                                                         tmp_path):
+    from toy_clusters import write_toy_training_set
+
+    from surveymass.models.evaluate import (
+        ROBUST_MAX_BIAS,
+        ROBUST_MAX_COVERAGE_DEVIATION,
+        evaluate_bundle,
+    )
+    from surveymass.universe.synthetic.nuisance import load_prior
+
+    data, folder = trained_toy_bundle(tmp_path_factory)
+    sets = [write_toy_training_set(tmp_path / f"ts_{q}", {"train": 5, "val": 5, "test": 80},
+                                   seed=20 + i,
+                                   galaxy_halo=load_prior("default", [f"log_nsat_offset={q}"]))
+            for i, q in enumerate(("p10", "p90"))]
+    report = evaluate_bundle(load_bundle(folder), data, tmp_path / "report", n_samples=100,
+                             device="cpu", quiet=True, robustness=sets)
+    entries = report["robustness"]
+    assert [e["label"] for e in entries] == ["log_nsat_offset=-0.16 (p10)",
+                                             "log_nsat_offset=0.16 (p90)"]
+    for entry, path in zip(entries, sets):
+        s = entry["summary"]
+        assert entry["training_set"] == str(path) and entry["split"] == "test"
+        assert s["n_fields"] == 80 and 0 < s["n_fields_in_range"] < 80
+        bins = s["bins_in_range"]
+        assert bins and all(14.0 <= b["lo"] < b["hi"] <= 15.0 for b in bins)
+        assert np.isfinite([b["median"] for b in bins]).all()
+        assert s["max_abs_bias_per_0.1dex_bin"] == max(abs(b["median"]) for b in bins)
+        assert 0 < s["scatter_npe_dex"] < 1 and 0 < s["scatter_msigma_dex"] < 1
+        assert np.isfinite(entry["richness_sensitivity"]["median"])
+        # the verdict follows the numbers
+        over = [b for b in bins if abs(b["median"]) > ROBUST_MAX_BIAS]
+        cov = s["coverage"]
+        passes = (len(bins) == 10 and not over
+                  and max(cov["hpd_max_deviation"], cov["tarp_max_deviation"])
+                  <= ROBUST_MAX_COVERAGE_DEVIATION)
+        assert entry["verdict"] == ("PASS" if passes else "FAIL")
+        assert (entry["failures"] == []) == passes
+    stored = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert [e["verdict"] for e in stored["robustness"]] == [e["verdict"] for e in entries]
+    assert "robustness.png" in stored["plots"]
+    assert (tmp_path / "report" / "robustness.png").stat().st_size > 1000
+    page = (tmp_path / "report" / "report.md").read_text()
+    assert "## Robustness" in page and "log_nsat_offset=0.16 (p90)" in page
+
+
+def test_evaluate_refuses_a_robustness_folder_that_is_no_matching_training_set(
+        tmp_path_factory, tmp_path):
+    from toy_clusters import write_toy_training_set
+
+    from surveymass.errors import InputError
+    from surveymass.models.evaluate import evaluate_bundle
+
+    data, folder = trained_toy_bundle(tmp_path_factory)
+    bundle = load_bundle(folder)
+    (tmp_path / "not_a_set").mkdir()
+    ideal = write_toy_training_set(tmp_path / "ideal", {"train": 5, "val": 5, "test": 5},
+                                   setup="idealised")
+    for bad, why in ((tmp_path / "not_a_set", "is not a training set"),
+                     (ideal, r"does not match the bundle.*setup \(cylindrical vs idealised\)")):
+        with pytest.raises(InputError, match=f"robustness set {bad}: .*{why}"):
+            evaluate_bundle(bundle, data, tmp_path / "report", device="cpu", quiet=True,
+                            robustness=[bad])
+        assert not (tmp_path / "report").exists()

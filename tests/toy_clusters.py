@@ -16,6 +16,7 @@ from surveymass.cosmology import C_KMS, cosmology_to_dict, default_cosmology
 from surveymass.mocks.trainingset import write_training_set
 from surveymass.models.dispersion import EVRARD_SIGMA_15, EVRARD_SLOPE
 from surveymass.survey import SurveyConfig
+from surveymass.universe.synthetic.nuisance import COLUMN_PREFIX, DEVIATE_COLUMN
 
 MAG_LIMIT = 17.77
 R_MAX, V_MAX = 1.6, 2200.0
@@ -81,8 +82,11 @@ def make_fields(n_fields, seed, setup="cylindrical", log10_m_range=(13.7, 15.0),
     return ftab, gtab
 
 
-def write_toy_training_set(folder, sizes=None, seed=0, setup="cylindrical", **options):
-    """A training-set folder (through the mocks' writer) of toy clusters."""
+def write_toy_training_set(folder, sizes=None, seed=0, setup="cylindrical", galaxy_halo=None,
+                           **options):
+    """A training-set folder (through the mocks' writer) of toy clusters; with a
+    ``galaxy_halo`` prior (GalaxyHaloPrior) its manifest records it and the fields carry
+    values drawn from it (the toy clusters do not depend on them)."""
     sizes = sizes or {"train": 300, "val": 80, "test": 80}
     tables, first_id = {}, 0
     for i, (split, n) in enumerate(sizes.items()):
@@ -90,12 +94,19 @@ def write_toy_training_set(folder, sizes=None, seed=0, setup="cylindrical", **op
                                  split=split, **options)
         if n == 0:  # an empty split, for the bad-input tests
             ftab, gtab = ftab[:0], gtab[:0]
+        if galaxy_halo is not None:
+            rng = np.random.default_rng(seed + 1000 * i + 1)
+            drawn = [galaxy_halo.draw(rng) for _ in range(len(ftab))]
+            for name in galaxy_halo.ranges:
+                ftab[COLUMN_PREFIX + name] = [d[name] for d in drawn]
+            ftab[DEVIATE_COLUMN] = np.zeros(len(ftab))
         tables[split] = (ftab, gtab)
         first_id += n
     survey = SurveyConfig(name="toy", mag_limit=MAG_LIMIT, z_min=0.01, z_max=0.2,
                           fibre_radius_arcsec=0.0, collision_recovery=1.0,
                           velocity_error_kms=0.0)
-    manifest = {"setup": {"setup": setup, "r_max": R_MAX, "v_max": V_MAX, "min_galaxies": 10},
+    manifest = {"setup": {"setup": setup, "r_max": R_MAX, "v_max": V_MAX, "min_galaxies": 10,
+                          "galaxy_halo": galaxy_halo.to_dict() if galaxy_halo else None},
                 "survey": survey.to_dict(),
                 "universe": {"name": "toy clusters (tests/toy_clusters.py)",
                              "cosmology": cosmology_to_dict(default_cosmology())},

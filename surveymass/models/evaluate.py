@@ -10,12 +10,17 @@
 * richness dependence: sigma^2(N) = sigma_N^2 (N/100)^-1 + sigma_0^2 (Wojtak et al. 2018,
   MNRAS 481, 324), fitted by maximum likelihood over fields with N members;
 * membership (cylindrical setup): accuracy, precision, recall, F1 and ROC AUC per mass bin,
-  next to the shifting gapper (Fadda et al. 1996).
+  next to the shifting gapper (Fadda et al. 1996);
+* robustness (issue 11): the same accuracy, coverage and richness-sensitivity numbers on
+  the test splits of other training sets, typically made with the galaxy-halo connection
+  fixed away from the prior's centre, each with a PASS/FAIL against ROBUST_MAX_BIAS and
+  ROBUST_MAX_COVERAGE_DEVIATION.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +43,7 @@ from surveymass.models.predict import Prediction, log_prob_delta, predict
 from surveymass.models.training import resolve_device
 from surveymass.outputs import Folder, check_outputs, staged_outputs
 from surveymass.provenance import provenance
+from surveymass.universe.synthetic.nuisance import GalaxyHaloPrior
 
 LEVELS = np.round(np.linspace(0.05, 0.95, 19), 2)
 #: The mass range of the targets (issue 5), log10 M200c [h^-1 Msun].
@@ -50,6 +56,13 @@ MIN_BOOTSTRAP_HALOS = 5
 CLASSIFIER_BINS = np.arange(12.5, 15.76, 0.25)
 #: Fields of TARGET_RANGE thinned to measure the richness sensitivity in a report.
 SENSITIVITY_FIELDS = 1000
+#: Issue 11's targets on each robustness set: |median bias| [dex] in every BIAS_BIN bin of
+#: TARGET_RANGE, and the HPD and TARP coverage's max deviation over LEVELS.
+ROBUST_MAX_BIAS = 0.03
+ROBUST_MAX_COVERAGE_DEVIATION = 0.05
+#: The split of a robustness set that is evaluated: flat in mass like the targets' bins
+#: (robustness sets are made with ``--n-natural 0``).
+ROBUSTNESS_SPLIT = "test"
 
 
 def mass_bins(truth: np.ndarray, width: float, lo: float | None = None,
@@ -231,8 +244,9 @@ def calibration(bundle: Bundle, fields: FieldSet, prediction: Prediction, seed: 
 def summary_metrics(bundle: Bundle, fields: FieldSet, prediction: Prediction,
                     seed: int = 0) -> dict:
     """The headline numbers of a bundle on a held-out split (also stored in the card):
-    scatter, bias and posterior width over TARGET_RANGE (the whole split when it holds
-    fewer than 2 fields there), coverage, Wojtak fits and membership metrics."""
+    scatter, bias (per BIAS_BIN bin: ``bins_in_range``, and the worst) and posterior width
+    over TARGET_RANGE (the whole split when it holds fewer than 2 fields there), coverage
+    of the whole split, Wojtak fits and membership metrics."""
     truth = _truth_checked(fields)
     target = (truth >= TARGET_RANGE[0]) & (truth <= TARGET_RANGE[1])
     sel = target if target.sum() >= 2 else np.ones_like(target)
@@ -249,6 +263,7 @@ def summary_metrics(bundle: Bundle, fields: FieldSet, prediction: Prediction,
         "n_fields_in_range": int(sel.sum()),
         "scatter_npe_dex": npe, "scatter_msigma_dex": msig,
         "scatter_ratio": npe / msig if msig > 0 else float("nan"),
+        "bins_in_range": bins,
         "max_abs_bias_per_0.1dex_bin": abs(worst["median"]) if worst else float("nan"),
         "max_abs_bias_bin": worst,
         "mean_posterior_std_dex": float(np.mean(prediction.std[sel])),
@@ -314,10 +329,12 @@ def _prior_or_none(bundle: Bundle) -> MassFunctionPrior | None:
 
 
 def check_training_set(bundle: Bundle, training_set: str | Path) -> None:
-    """Raise InputError unless ``training_set`` was made for ``bundle``: same survey
+    """Raise InputError unless ``training_set`` was made for ``bundle``: same setup, survey
     (all entries but the description), aperture and cosmology."""
     info = datasets.training_set_info(training_set)
     problems = []
+    if bundle.setup != info.setup:
+        problems.append(f"setup ({bundle.setup} vs {info.setup})")
     mine, theirs = bundle.survey.to_dict(), info.survey.to_dict()
     differ = sorted(k for k in mine if k != "description" and mine[k] != theirs.get(k))
     if differ:
@@ -331,20 +348,102 @@ def check_training_set(bundle: Bundle, training_set: str | Path) -> None:
     if problems:
         raise InputError(f"the training set {training_set} does not match the bundle "
                          f"{bundle.name!r} (bundle vs training set): " + "; ".join(problems)
-                         + "; evaluate on a training set built with the bundle's survey, "
-                         "aperture and cosmology")
+                         + "; evaluate on a training set built with the bundle's setup, "
+                         "survey, aperture and cosmology")
+
+
+def robustness_label(manifest: dict, folder: str | Path,
+                     reference: GalaxyHaloPrior | None = None) -> str:
+    """A robustness set's name: the galaxy-halo values fixed in its ``manifest``
+    (``setup.galaxy_halo``, every range low == high) that differ from the centre of
+    ``reference`` (default: the default prior), as ``name=value (pNN)`` joined by ", ";
+    "prior centre" when all sit at the centre; the folder name for a set whose
+    galaxy-halo connection is not fixed."""
+    reference = reference or GalaxyHaloPrior()
+    ranges = (manifest.get("setup") or {}).get("galaxy_halo") or {}
+    if not ranges or any(lo != hi for lo, hi in ranges.values()):
+        return Path(folder).name
+    parts = []
+    for name, (value, _) in ranges.items():
+        lo, hi = reference.ranges.get(name, (value, value))
+        if np.isclose(value, 0.5 * (lo + hi), rtol=0, atol=1e-9):
+            continue
+        where = f" (p{100 * (value - lo) / (hi - lo):.0f})" if hi > lo else ""
+        parts.append(f"{name}={value:.4g}{where}")
+    return ", ".join(parts) or "prior centre"
+
+
+def robustness_failures(summary: dict) -> list[str]:
+    """Why a robustness set misses issue 11's targets (empty: it passes), from its
+    :func:`summary_metrics`: an HPD or TARP deviation above ROBUST_MAX_COVERAGE_DEVIATION,
+    a BIAS_BIN bin of TARGET_RANGE without a bias (under 2 fields) or with |bias| >
+    ROBUST_MAX_BIAS."""
+    failures = []
+    for key in ("hpd", "tarp"):
+        deviation = summary["coverage"][f"{key}_max_deviation"]
+        if deviation > ROBUST_MAX_COVERAGE_DEVIATION:
+            failures.append(f"{key.upper()} coverage deviation {deviation:.3f}")
+    edges = mass_bins(np.array(TARGET_RANGE), BIAS_BIN)
+    found = {round(b["lo"], 6): b for b in summary["bins_in_range"]}
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        row = found.get(round(lo, 6))
+        if row is None:
+            failures.append(f"no bias in {lo:.1f}-{hi:.1f} (fewer than 2 fields)")
+        elif abs(row["median"]) > ROBUST_MAX_BIAS:
+            failures.append(f"bias {row['median']:+.3f} dex in {lo:.1f}-{hi:.1f}")
+    return failures
+
+
+def _robustness_sets(bundle: Bundle, folders: Sequence[str | Path]
+                     ) -> list[tuple[str, FieldSet]]:
+    """(label, test fields) of each robustness training set, checked against ``bundle``
+    (:func:`check_training_set`) and read before any work; labels made unique by the
+    folder name."""
+    training = bundle.info.get("training", {}).get("galaxy_halo_prior")
+    reference = GalaxyHaloPrior.from_dict(training) if training else None
+    sets = []
+    for folder in folders:
+        try:
+            check_training_set(bundle, folder)
+            fields = datasets.load_split(folder, ROBUSTNESS_SPLIT)
+        except InputError as exc:
+            raise InputError(f"robustness set {folder}: {exc}") from exc
+        label = robustness_label(datasets.training_set_info(folder).manifest, folder,
+                                 reference)
+        sets.append((label, fields))
+    labels = [label for label, _ in sets]
+    return [(f"{label} ({Path(folder).name})" if labels.count(label) > 1 else label, fields)
+            for (label, fields), folder in zip(sets, folders)]
+
+
+def robustness_entry(bundle: Bundle, label: str, folder: str | Path, fields: FieldSet,
+                     n_samples: int, seed: int, device, quiet: bool = True) -> dict:
+    """The robustness numbers of ``bundle`` on ``fields`` (a robustness set's test split):
+    :func:`summary_metrics`, the richness sensitivity and the verdict
+    (:func:`robustness_failures`)."""
+    prediction = predict(bundle, fields, n_samples=n_samples, seed=seed, device=device,
+                         quiet=quiet)
+    summary = summary_metrics(bundle, fields, prediction, seed)
+    failures = robustness_failures(summary)
+    return {"label": label, "training_set": str(folder), "split": ROBUSTNESS_SPLIT,
+            "verdict": "FAIL" if failures else "PASS", "failures": failures,
+            "summary": summary,
+            "richness_sensitivity": _target_sensitivity(bundle, fields, seed, device)}
 
 
 def evaluate_bundle(bundle: Bundle, training_set: str | Path, output: str | Path,
                     split: str = "test", n_samples: int = 1000, seed: int = 0,
-                    device: str = "auto", quiet: bool = False, overwrite: bool = False) -> dict:
-    """Evaluate ``bundle`` on a split of ``training_set``; writes report.json, report.md
-    and PNG plots to folder ``output`` (checked first; an existing report is replaced
-    only with ``overwrite``, as a whole) and returns the report; the training set must
-    match the bundle (:func:`check_training_set`)."""
+                    device: str = "auto", quiet: bool = False, overwrite: bool = False,
+                    robustness: Sequence[str | Path] = ()) -> dict:
+    """Evaluate ``bundle`` on a split of ``training_set``, and on the test split of each
+    ``robustness`` training set (:func:`robustness_entry`; key ``robustness``); writes
+    report.json, report.md and PNG plots to folder ``output`` (checked first; an existing
+    report is replaced only with ``overwrite``, as a whole) and returns the report; every
+    training set must match the bundle (:func:`check_training_set`)."""
     folder = Folder(Path(output), "report.json", "evaluation report")
     check_outputs([folder], overwrite)
     check_training_set(bundle, training_set)
+    robust_sets = _robustness_sets(bundle, robustness)
     fields = datasets.load_split(training_set, split)
     torch_device = resolve_device(device)
     prediction = predict(bundle, fields, n_samples=n_samples, seed=seed, device=torch_device,
@@ -363,8 +462,13 @@ def evaluate_bundle(bundle: Bundle, training_set: str | Path, output: str | Path
     if bundle.classifier is not None:
         report["membership"] = membership_report(fields, prediction, quiet=quiet)
     report["richness_sensitivity"] = _target_sensitivity(bundle, fields, seed, torch_device)
+    if robust_sets:
+        report["robustness"] = [
+            robustness_entry(bundle, label, path, robust_fields, n_samples, seed,
+                             torch_device, quiet)
+            for (label, robust_fields), path in zip(robust_sets, robustness)]
     report["provenance"] = provenance(bundle=bundle.name, training_set=str(training_set),
-                                      split=split)
+                                      split=split, robustness=[str(r) for r in robustness])
     from surveymass.models import report_plots  # matplotlib only when writing a report
 
     with staged_outputs([folder], overwrite) as (tmp,):

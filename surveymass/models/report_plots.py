@@ -131,6 +131,29 @@ def membership(report: dict, fields: FieldSet, prediction: Prediction, path: Pat
     return _save(fig, path)
 
 
+def robustness(report: dict, path: Path) -> str:
+    """Median bias per 0.1-dex bin of 14-15 on each robustness set (and the evaluated
+    split, grey), with the target band."""
+    from surveymass.models.evaluate import ROBUST_MAX_BIAS, TARGET_RANGE
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    ax.axhspan(-ROBUST_MAX_BIAS, ROBUST_MAX_BIAS, color="0.9",
+               label=f"target ±{ROBUST_MAX_BIAS} dex")
+    lines = [(f"{report['split']} split", report["summary"], "0.5")]
+    lines += [(f"{r['label']}: {r['verdict']}", r["summary"], None)
+              for r in report["robustness"]]
+    for k, (label, summary, colour) in enumerate(lines):  # lines shifted apart a little
+        rows, shift = summary["bins_in_range"], 0.006 * (k - (len(lines) - 1) / 2)
+        ax.errorbar([(r["lo"] + r["hi"]) / 2 + shift for r in rows], [r["median"] for r in rows],
+                    _errors(rows), fmt="-o", ms=3, capsize=2, c=colour, label=label)
+    ax.axhline(0, c="k", lw=0.6)
+    ax.set(xlabel=r"true $\log_{10} M_{200c}$", ylabel="median bias [dex]",
+           xlim=(TARGET_RANGE[0] - 0.02, TARGET_RANGE[1] + 0.02),
+           title="robustness: posterior-median bias per 0.1 dex")
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
 def write_plots(report: dict, fields: FieldSet, prediction: Prediction, output: Path
                 ) -> list[str]:
     """All report figures in ``output``; returns their file names."""
@@ -141,6 +164,8 @@ def write_plots(report: dict, fields: FieldSet, prediction: Prediction, output: 
              richness(report, prediction, truth, output / "richness_scatter.png")]
     if "membership" in report:
         names.append(membership(report, fields, prediction, output / "membership.png"))
+    if report.get("robustness"):
+        names.append(robustness(report, output / "robustness.png"))
     return names
 
 
@@ -181,6 +206,53 @@ def _sensitivity_rows(report: dict) -> list[list]:
         return []
     return [[f"richness sensitivity (dMed - dM_σ) / dlog N, {sens['n_fields']} fields "
              f"thinned to {sens['keep_fraction']:.0%}", sens["median"]]]
+
+
+def _bias_range(summary: dict) -> str:
+    values = [b["median"] for b in summary["bins_in_range"]]
+    return f"{min(values):+.3f} … {max(values):+.3f}" if values else "–"
+
+
+def _verdict(entry: dict, shown: int = 3) -> str:
+    """PASS, or FAIL with (the first ``shown`` of) its reasons."""
+    failures = entry["failures"]
+    if not failures:
+        return entry["verdict"]
+    more = f"; {len(failures) - shown} more" if len(failures) > shown else ""
+    return f"{entry['verdict']}: " + "; ".join(failures[:shown]) + more
+
+
+def _robustness_parts(report: dict) -> list[str]:
+    """The robustness section: one summary row per set, then the bias per bin."""
+    from surveymass.models.evaluate import ROBUST_MAX_BIAS, ROBUST_MAX_COVERAGE_DEVIATION
+
+    sets = report.get("robustness")
+    if not sets:
+        return []
+    rows = []
+    for r in sets:
+        s, sens = r["summary"], r["richness_sensitivity"]
+        rows.append([r["label"], f"`{r['training_set']}`", s["n_fields_in_range"],
+                     _bias_range(s), _worst_bias(s),
+                     f"{s['scatter_npe_dex']:.3f} / {s['scatter_msigma_dex']:.3f}",
+                     f"{s['coverage']['hpd_max_deviation']:.3f} / "
+                     f"{s['coverage']['tarp_max_deviation']:.3f}",
+                     "–" if sens is None else f"{sens['median']:.2f}",
+                     _verdict(r)])
+    bins = sorted({(b["lo"], b["hi"]) for r in sets for b in r["summary"]["bins_in_range"]})
+    per_bin = [[f"{lo:.1f}–{hi:.1f}"]
+               + [next((f"{b['median']:+.3f}" for b in r["summary"]["bins_in_range"]
+                        if b["lo"] == lo), "–") for r in sets] for lo, hi in bins]
+    return [
+        "## Robustness",
+        f"Test split of each set, 14 ≤ log M ≤ 15 (coverage over the whole split). Target "
+        f"(issue 11): |median bias| ≤ {ROBUST_MAX_BIAS} dex in every 0.1-dex bin and HPD and "
+        f"TARP max deviation ≤ {ROBUST_MAX_COVERAGE_DEVIATION}.",
+        _table(rows, ["set", "folder", "fields", "median bias per bin", "max abs bias",
+                      "scatter NPE / M–σ", "HPD / TARP max deviation",
+                      "richness sensitivity", "verdict"]),
+        _table(per_bin, ["log M", *(r["label"] for r in sets)]),
+    ]
 
 
 def markdown(report: dict) -> str:
@@ -229,5 +301,6 @@ def markdown(report: dict) -> str:
               r["shifting_gapper"]["f1"]] for r in report["membership"]],
             ["log M", "galaxies", "acc", "prec", "recall", "F1", "AUC", "gapper acc",
              "gapper prec", "gapper recall", "gapper F1"])]
+    parts += _robustness_parts(report)
     parts += ["## Plots"] + [f"![{name}]({name})" for name in report["plots"]]
     return "\n\n".join(parts) + "\n"
