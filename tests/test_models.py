@@ -273,6 +273,10 @@ def test_evaluate_reports_each_robustness_set_with_numbers_and_a_verdict(tmp_pat
         assert (entry["failures"] == []) == passes
     stored = json.loads((tmp_path / "report" / "report.json").read_text())
     assert [e["verdict"] for e in stored["robustness"]] == [e["verdict"] for e in entries]
+    assert stored["robustness_targets"] == {
+        "log_mass_range": [14.0, 15.0], "bias_bin_dex": 0.1,
+        "max_abs_bias_dex": ROBUST_MAX_BIAS,
+        "max_coverage_deviation": ROBUST_MAX_COVERAGE_DEVIATION}
     assert "robustness.png" in stored["plots"]
     assert (tmp_path / "report" / "robustness.png").stat().st_size > 1000
     page = (tmp_path / "report" / "report.md").read_text()

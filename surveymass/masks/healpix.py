@@ -52,7 +52,7 @@ def npix(nside: int) -> int:
 
 def pixel_area_deg2(nside: int) -> float:
     """Area of one pixel [deg^2]: 4 pi / (12 nside^2) sr."""
-    return 4.0 * np.pi / npix(nside) * np.degrees(1.0) ** 2
+    return float(core.nside_to_pixel_area(nside).to_value(u.deg ** 2))
 
 
 def max_pixel_radius(nside: int) -> float:

@@ -63,6 +63,10 @@ ROBUST_MAX_COVERAGE_DEVIATION = 0.05
 #: The split of a robustness set that is evaluated: flat in mass like the targets' bins
 #: (robustness sets are made with ``--n-natural 0``).
 ROBUSTNESS_SPLIT = "test"
+#: The targets as a robustness report states them (report.json ``robustness_targets``).
+ROBUSTNESS_TARGETS = {"log_mass_range": list(TARGET_RANGE), "bias_bin_dex": BIAS_BIN,
+                      "max_abs_bias_dex": ROBUST_MAX_BIAS,
+                      "max_coverage_deviation": ROBUST_MAX_COVERAGE_DEVIATION}
 
 
 def mass_bins(truth: np.ndarray, width: float, lo: float | None = None,
@@ -395,14 +399,14 @@ def robustness_failures(summary: dict) -> list[str]:
 
 
 def _robustness_sets(bundle: Bundle, folders: Sequence[str | Path]
-                     ) -> list[tuple[str, FieldSet]]:
-    """(label, test fields) of each robustness training set, checked against ``bundle``
-    (:func:`check_training_set`) and read before any work; labels made unique by the
-    folder name."""
+                     ) -> list[tuple[str, Path, FieldSet]]:
+    """(label, folder, test fields) of each robustness training set, checked against
+    ``bundle`` (:func:`check_training_set`) and read before any work; labels made unique
+    by the folder name."""
     training = bundle.info.get("training", {}).get("galaxy_halo_prior")
     reference = GalaxyHaloPrior.from_dict(training) if training else None
     sets = []
-    for folder in folders:
+    for folder in map(Path, folders):
         try:
             check_training_set(bundle, folder)
             fields = datasets.load_split(folder, ROBUSTNESS_SPLIT)
@@ -410,10 +414,10 @@ def _robustness_sets(bundle: Bundle, folders: Sequence[str | Path]
             raise InputError(f"robustness set {folder}: {exc}") from exc
         label = robustness_label(datasets.training_set_info(folder).manifest, folder,
                                  reference)
-        sets.append((label, fields))
-    labels = [label for label, _ in sets]
-    return [(f"{label} ({Path(folder).name})" if labels.count(label) > 1 else label, fields)
-            for (label, fields), folder in zip(sets, folders)]
+        sets.append((label, folder, fields))
+    labels = [label for label, _, _ in sets]
+    return [(f"{label} ({folder.name})" if labels.count(label) > 1 else label, folder, fields)
+            for label, folder, fields in sets]
 
 
 def robustness_entry(bundle: Bundle, label: str, folder: str | Path, fields: FieldSet,
@@ -463,10 +467,11 @@ def evaluate_bundle(bundle: Bundle, training_set: str | Path, output: str | Path
         report["membership"] = membership_report(fields, prediction, quiet=quiet)
     report["richness_sensitivity"] = _target_sensitivity(bundle, fields, seed, torch_device)
     if robust_sets:
+        report["robustness_targets"] = ROBUSTNESS_TARGETS
         report["robustness"] = [
             robustness_entry(bundle, label, path, robust_fields, n_samples, seed,
                              torch_device, quiet)
-            for (label, robust_fields), path in zip(robust_sets, robustness)]
+            for label, path, robust_fields in robust_sets]
     report["provenance"] = provenance(bundle=bundle.name, training_set=str(training_set),
                                       split=split, robustness=[str(r) for r in robustness])
     from surveymass.models import report_plots  # matplotlib only when writing a report

@@ -134,11 +134,10 @@ def membership(report: dict, fields: FieldSet, prediction: Prediction, path: Pat
 def robustness(report: dict, path: Path) -> str:
     """Median bias per 0.1-dex bin of 14-15 on each robustness set (and the evaluated
     split, grey), with the target band."""
-    from surveymass.models.evaluate import ROBUST_MAX_BIAS, TARGET_RANGE
-
+    targets = report["robustness_targets"]
+    max_bias, (lo, hi) = targets["max_abs_bias_dex"], targets["log_mass_range"]
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    ax.axhspan(-ROBUST_MAX_BIAS, ROBUST_MAX_BIAS, color="0.9",
-               label=f"target ±{ROBUST_MAX_BIAS} dex")
+    ax.axhspan(-max_bias, max_bias, color="0.9", label=f"target ±{max_bias} dex")
     lines = [(f"{report['split']} split", report["summary"], "0.5")]
     lines += [(f"{r['label']}: {r['verdict']}", r["summary"], None)
               for r in report["robustness"]]
@@ -148,7 +147,7 @@ def robustness(report: dict, path: Path) -> str:
                     _errors(rows), fmt="-o", ms=3, capsize=2, c=colour, label=label)
     ax.axhline(0, c="k", lw=0.6)
     ax.set(xlabel=r"true $\log_{10} M_{200c}$", ylabel="median bias [dex]",
-           xlim=(TARGET_RANGE[0] - 0.02, TARGET_RANGE[1] + 0.02),
+           xlim=(lo - 0.02, hi + 0.02),
            title="robustness: posterior-median bias per 0.1 dex")
     ax.legend(fontsize=7)
     return _save(fig, path)
@@ -224,11 +223,10 @@ def _verdict(entry: dict, shown: int = 3) -> str:
 
 def _robustness_parts(report: dict) -> list[str]:
     """The robustness section: one summary row per set, then the bias per bin."""
-    from surveymass.models.evaluate import ROBUST_MAX_BIAS, ROBUST_MAX_COVERAGE_DEVIATION
-
     sets = report.get("robustness")
     if not sets:
         return []
+    targets = report["robustness_targets"]
     rows = []
     for r in sets:
         s, sens = r["summary"], r["richness_sensitivity"]
@@ -245,9 +243,10 @@ def _robustness_parts(report: dict) -> list[str]:
                         if b["lo"] == lo), "–") for r in sets] for lo, hi in bins]
     return [
         "## Robustness",
-        f"Test split of each set, 14 ≤ log M ≤ 15 (coverage over the whole split). Target "
-        f"(issue 11): |median bias| ≤ {ROBUST_MAX_BIAS} dex in every 0.1-dex bin and HPD and "
-        f"TARP max deviation ≤ {ROBUST_MAX_COVERAGE_DEVIATION}.",
+        "Test split of each set, {} ≤ log M ≤ {} (coverage over the whole split). Target "
+        "(issue 11): |median bias| ≤ {} dex in every {}-dex bin and HPD and TARP max "
+        "deviation ≤ {}.".format(*targets["log_mass_range"], targets["max_abs_bias_dex"],
+                                 targets["bias_bin_dex"], targets["max_coverage_deviation"]),
         _table(rows, ["set", "folder", "fields", "median bias per bin", "max abs bias",
                       "scatter NPE / M–σ", "HPD / TARP max deviation",
                       "richness sensitivity", "verdict"]),
