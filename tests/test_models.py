@@ -197,16 +197,16 @@ def test_robustness_label_names_the_fixed_values_off_the_prior_centre():
         return {"setup": {"galaxy_halo": None if prior is None else prior.to_dict()}}
 
     # as `surveymass mocks --galaxy-halo default --galaxy-halo-fixed log_nsat_offset=p10`
-    p10 = load_prior("default", ["log_nsat_offset=p10"])  # -0.15 + 0.1 * 0.4
-    assert robustness_label(manifest(p10), "sets/ts_p10") == "log_nsat_offset=-0.11 (p10)"
+    p10 = load_prior("default", ["log_nsat_offset=p10"])  # -0.15 + 0.1 * 0.45
+    assert robustness_label(manifest(p10), "sets/ts_p10") == "log_nsat_offset=-0.105 (p10)"
     two = load_prior("default", ["log_nsat_offset=p90", "velocity_bias=1.08"])
     assert (robustness_label(manifest(two), "ts") ==
-            "log_nsat_offset=0.21 (p90), velocity_bias=1.08 (p90)")
+            "log_nsat_offset=0.255 (p90), velocity_bias=1.08 (p90)")
     assert robustness_label(manifest(GalaxyHaloPrior().fixed()), "ts") == "prior centre"
-    # centre and percentile of the bundle's own prior when given: 0.05 is p37.5 of [-0.1, 0.3]
+    # centre and percentile of the bundle's own prior when given: 0.075 is p43.75 of [-0.1, 0.3]
     centre = GalaxyHaloPrior().fixed()
     wider = GalaxyHaloPrior({"log_nsat_offset": (-0.1, 0.3)})
-    assert robustness_label(manifest(centre), "ts", wider) == "log_nsat_offset=0.05 (p38)"
+    assert robustness_label(manifest(centre), "ts", wider) == "log_nsat_offset=0.075 (p44)"
     # not a fixed galaxy-halo connection: the folder's name
     assert robustness_label(manifest(GalaxyHaloPrior()), "sets/ts_wide") == "ts_wide"
     assert robustness_label(manifest(None), "sets/ts_s2") == "ts_s2"
@@ -251,8 +251,8 @@ def test_evaluate_reports_each_robustness_set_with_numbers_and_a_verdict(tmp_pat
     report = evaluate_bundle(load_bundle(folder), data, tmp_path / "report", n_samples=100,
                              device="cpu", quiet=True, robustness=sets)
     entries = report["robustness"]
-    assert [e["label"] for e in entries] == ["log_nsat_offset=-0.11 (p10)",
-                                             "log_nsat_offset=0.21 (p90)"]
+    assert [e["label"] for e in entries] == ["log_nsat_offset=-0.105 (p10)",
+                                             "log_nsat_offset=0.255 (p90)"]
     for entry, path in zip(entries, sets):
         s = entry["summary"]
         assert entry["training_set"] == str(path) and entry["split"] == "test"
@@ -280,7 +280,7 @@ def test_evaluate_reports_each_robustness_set_with_numbers_and_a_verdict(tmp_pat
     assert "robustness.png" in stored["plots"]
     assert (tmp_path / "report" / "robustness.png").stat().st_size > 1000
     page = (tmp_path / "report" / "report.md").read_text()
-    assert "## Robustness" in page and "log_nsat_offset=0.21 (p90)" in page
+    assert "## Robustness" in page and "log_nsat_offset=0.255 (p90)" in page
 
 
 def test_evaluate_refuses_a_robustness_folder_that_is_no_matching_training_set(

@@ -42,10 +42,10 @@ class Parameter:
 PARAMETERS: dict[str, Parameter] = {
     "log_nsat_scatter": Parameter(
         "dex", "intrinsic log-normal scatter of the satellite number at fixed mass (one "
-        "factor per halo, mean-preserving)", 0.0, 1.0, (0.08, 0.25), closed=True),
+        "factor per halo, mean-preserving)", 0.0, 1.0, (0.08, 0.30), closed=True),
     "log_nsat_offset": Parameter(
         "dex", "offset of the satellite CLF normalisation phi_s* at every mass", -1.0, 1.0,
-        (-0.15, 0.25)),
+        (-0.15, 0.30)),
     "nsat_slope": Parameter(
         "", "d log phi_s* / d log M above the cluster pivot mass", 0.0, 2.0, (0.75, 1.15),
         closed=True),
