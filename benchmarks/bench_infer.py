@@ -86,7 +86,7 @@ def time_batch(bundle_dir: Path, repeats: int) -> tuple[float, float, int]:
     """Median wall and CPU seconds of the batch, and its galaxies in apertures."""
     from surveymass.inference.infer import infer_fields
     from surveymass.models.bundle import load_bundle
-    from surveymass.models.training import resolve_device
+    from surveymass.models.device import resolve_device
 
     device = resolve_device("cpu")
     bundle = load_bundle(bundle_dir, device)

@@ -39,7 +39,8 @@ from surveymass.models.dispersion import evrard2008  # noqa: E402
 from surveymass.models.features import Normalisation, compute_features  # noqa: E402
 from surveymass.models.pipeline import Split, train_classifier, train_posterior  # noqa: E402
 from surveymass.models.predict import predict  # noqa: E402
-from surveymass.models.training import TrainingConfig, resolve_device  # noqa: E402
+from surveymass.models.device import resolve_device  # noqa: E402
+from surveymass.models.training import TrainingConfig  # noqa: E402
 from surveymass.phasespace import Aperture  # noqa: E402
 
 INFERENCE_TARGET_S = 5.0

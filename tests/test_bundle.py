@@ -124,7 +124,7 @@ def test_card_with_bad_layer_sizes_is_a_clear_error(bundle_copy, bad):
 
 
 def test_non_integer_cpu_threads_is_a_clear_error(monkeypatch):
-    from surveymass.models.training import resolve_device
+    from surveymass.models.device import resolve_device
 
     for bad in ("two", "1.5", "0", ""):
         monkeypatch.setenv("SURVEYMASS_CPU_THREADS", bad)

@@ -13,7 +13,7 @@ from surveymass.models.bundle import load_bundle
 from surveymass.models.classifier import InterloperClassifier
 from surveymass.models.datasets import load_split
 from surveymass.models.deepsets import Architecture, HierarchicalDeepSets
-from surveymass.models.evaluate import binned_residuals, hpd_coverage, roc_auc, tarp_coverage
+from surveymass.models.metrics import binned_residuals, hpd_coverage, roc_auc, tarp_coverage
 from surveymass.models.posterior import MassPosterior
 from surveymass.models.predict import predict
 

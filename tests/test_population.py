@@ -7,7 +7,7 @@ from colossus.lss import mass_function
 
 from surveymass.cosmology import colossus_cosmology, default_cosmology
 from surveymass.errors import InputError
-from surveymass.models.evaluate import LEVELS, tarp_coverage
+from surveymass.models.metrics import LEVELS, tarp_coverage
 from surveymass.models.population import (
     MassFunctionPrior,
     bundle_mass_function_prior,

@@ -700,7 +700,7 @@ def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
     ``overwrite``, and only once all the new files are complete, all together."""
     from surveymass.inference.plots import plot_paths
     from surveymass.models.bundle import DEFAULT_BUNDLE, load_bundle
-    from surveymass.models.training import resolve_device
+    from surveymass.models.device import resolve_device
 
     output = _checked_output(output)
     targets = [output, details_path(output)]

@@ -36,7 +36,8 @@ from surveymass.models.predict import (
     posterior_batch,
     predict,
 )
-from surveymass.models.training import TrainingConfig, fit, resolve_device, seed_everything
+from surveymass.models.device import resolve_device, seed_everything
+from surveymass.models.training import TrainingConfig, fit
 from surveymass.models.typicality import Reference, summaries
 
 

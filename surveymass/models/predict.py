@@ -20,7 +20,8 @@ from surveymass.models.data import FieldSet, pad
 from surveymass.models.dispersion import velocity_dispersion
 from surveymass.models.features import Features, compute_features, make_batch
 from surveymass.models.posterior import MassPosterior
-from surveymass.models.training import batches, resolve_device
+from surveymass.models.device import resolve_device
+from surveymass.models.training import batches
 from surveymass.phasespace import PhaseSpace
 from surveymass.progress import progress_bar
 

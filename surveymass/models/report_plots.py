@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from surveymass.models.data import FieldSet  # noqa: E402
+from surveymass.models.metrics import roc_curve  # noqa: E402
 from surveymass.models.predict import Prediction  # noqa: E402
 from surveymass.provenance import save_figure  # noqa: E402
 
@@ -111,7 +112,6 @@ def richness(report: dict, prediction: Prediction, truth, path: Path) -> str:
 
 def membership(report: dict, fields: FieldSet, prediction: Prediction, path: Path) -> str:
     """ROC curves per mass bin and F1 of the classifier next to the shifting gapper."""
-    from surveymass.models.evaluate import roc_curve
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
     host = np.repeat(fields.log10_m200c, fields.n_galaxies)

@@ -1,4 +1,5 @@
-"""Training loops: seeds, devices, mini-batches, gradient clipping and early stopping.
+"""Training loops: mini-batches, gradient clipping and early stopping (seeds and devices:
+:mod:`surveymass.models.device`).
 
 :func:`fit` trains any model whose loss is computed batch by batch; it keeps the weights
 of the epoch with the lowest validation loss and stops after ``patience`` epochs without
@@ -9,8 +10,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
-import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -21,10 +20,6 @@ import torch
 from surveymass.errors import InputError
 from surveymass.progress import progress_bar
 
-DEVICES = ("auto", "cpu", "cuda")
-#: Torch CPU threads; the environment variable SURVEYMASS_CPU_THREADS overrides it (e.g. 1
-#: on a shared machine, where two spinning threads per process slow everyone down).
-CPU_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -47,30 +42,6 @@ class TrainingConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` -> cuda when available, else cpu; on cpu torch uses ``CPU_THREADS``."""
-    if name not in DEVICES:
-        raise InputError(f"unknown device {name!r}; use one of {DEVICES}")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise InputError("--device cuda was asked for but torch sees no CUDA GPU; "
-                         "use --device cpu or auto")
-    device = torch.device("cuda" if name != "cpu" and torch.cuda.is_available() else "cpu")
-    if device.type == "cpu":
-        threads = os.environ.get("SURVEYMASS_CPU_THREADS", str(CPU_THREADS))
-        if not threads.strip().isdigit() or int(threads) < 1:
-            raise InputError(f"SURVEYMASS_CPU_THREADS={threads!r} is not a positive integer; "
-                             "set it to the number of CPU threads torch may use, or unset it")
-        torch.set_num_threads(int(threads))
-    return device
-
-
-def seed_everything(seed: int) -> None:
-    """Seed python, numpy and torch (CPU and CUDA)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
 
 
 def batches(n: int, batch_size: int, rng: np.random.Generator | None = None,
