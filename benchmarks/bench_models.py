@@ -35,11 +35,11 @@ from surveymass.mocks.build import TrainingSetConfig  # noqa: E402
 from surveymass.models.bundle import Bundle, build_networks  # noqa: E402
 from surveymass.models.datasets import load_split, training_set_info  # noqa: E402
 from surveymass.models.deepsets import Architecture  # noqa: E402
+from surveymass.models.device import resolve_device  # noqa: E402
 from surveymass.models.dispersion import evrard2008  # noqa: E402
 from surveymass.models.features import Normalisation, compute_features  # noqa: E402
 from surveymass.models.pipeline import Split, train_classifier, train_posterior  # noqa: E402
 from surveymass.models.predict import predict  # noqa: E402
-from surveymass.models.device import resolve_device  # noqa: E402
 from surveymass.models.training import TrainingConfig  # noqa: E402
 from surveymass.phasespace import Aperture  # noqa: E402
 

@@ -19,14 +19,20 @@ from surveymass.inference import infer
 from surveymass.models.bundle import load_bundle
 from surveymass.models.datasets import load_split
 from surveymass.models.predict import fields_for_bundle, predict
+from surveymass.observe import ObservedField
 from surveymass.phasespace import PhaseSpace
+
+
+def as_field(ps: PhaseSpace, aperture) -> ObservedField:
+    """A field read back from a training set: every galaxy observed, cut to ``aperture``."""
+    return ObservedField(ps, np.ones(len(ps.x), bool), aperture.contains(ps), aperture)
 
 
 def filled(ps: PhaseSpace, offset, aperture) -> PhaseSpace:
     """``ps`` about the moved centre with the galaxies the move drops put back at the
     opposite edge of the aperture."""
     dx, dy, dv = offset
-    moved = infer._recentred(ps, dx, dy, dv)
+    moved = as_field(ps, aperture).recentred(dx, dy, dv).phase_space
     x, y, v = moved.x.copy(), moved.y.copy(), moved.v_los.copy()
     if dv:
         v = np.where(np.abs(v) > aperture.v_max, v - np.sign(v) * 2 * aperture.v_max, v)
@@ -42,7 +48,8 @@ def filled(ps: PhaseSpace, offset, aperture) -> PhaseSpace:
 
 def medians(bundle, spaces, mags, z, offsets) -> np.ndarray:
     """Like infer.centre_offset_medians with the edge galaxies put back (see filled)."""
-    moved = [filled(ps, o, bundle.aperture) for ps, row in zip(spaces, offsets) for o in row]
+    moved = [as_field(filled(ps, o, bundle.aperture), bundle.aperture)
+             for ps, row in zip(spaces, offsets) for o in row]
     k = offsets.shape[1]
     fs = fields_for_bundle(bundle, moved, [m for m in mags for _ in range(k)], np.repeat(z, k))
     return predict(bundle, fs, n_samples=infer.CENTRE_SAMPLES, seed=0,
@@ -56,6 +63,7 @@ def main(folder: str, split: str) -> None:
     spaces = [PhaseSpace(fields.x[s], fields.y[s], np.hypot(fields.x[s], fields.y[s]),
                          fields.v_los[s]) for s in rows]
     mags = [fields.mag_r[s] for s in rows]
+    observed = [as_field(ps, bundle.aperture) for ps in spaces]
     z = fields.z_cl
     p = predict(bundle, fields, n_samples=1000, seed=0, device="cpu")
     p16, median, p84 = np.percentile(p.samples, [16, 50, 84], axis=1)
@@ -65,9 +73,9 @@ def main(folder: str, split: str) -> None:
     out = dict(log10_m200c=fields.log10_m200c, n_galaxies=fields.n_galaxies,
                n_members=p.n_members, sigma=p.sigma, median=median, p16=p16, p84=p84,
                dv=dv, redshift_offset=infer.redshift_offset(fields, p.sigma, p.n_members),
-               plain_new=infer.centre_offset_medians(bundle, spaces, mags, z, new, 1000, 0,
+               plain_new=infer.centre_offset_medians(bundle, observed, mags, z, new, 1000, 0,
                                                      "cpu"),
-               plain_v200=infer.centre_offset_medians(bundle, spaces, mags, z, old[:, 4:],
+               plain_v200=infer.centre_offset_medians(bundle, observed, mags, z, old[:, 4:],
                                                       1000, 0, "cpu"),
                filled_new=medians(bundle, spaces, mags, z, new))
     np.savez(f"/tmp/centre_flag_rates_{split}.npz", **out)

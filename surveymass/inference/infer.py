@@ -3,12 +3,12 @@
 Every step reuses the code the mocks and the training used, with the bundle's settings:
 
 1. read and clean the catalogue (:mod:`surveymass.catalog`, the one column map);
-2. keep the galaxies the bundle's survey would have observed
-   (:meth:`surveymass.survey.SurveyConfig.observes`, the mocks' selection: ``mag_r <=
-   mag_limit``, unknown magnitudes kept; for a volume-limited survey also its absolute
-   magnitude and galaxy redshift limits, or a header ``SELECTED`` naming the survey);
-3. sky to phase space with the bundle's cosmology (:func:`surveymass.phasespace.sky_to_phase_space`)
-   and the bundle's aperture cylinder;
+2.-3. each cluster's field as the bundle's survey observes it, by the mocks' own path
+   (:func:`surveymass.observe.observe_field`): the galaxies the survey would have observed
+   (:meth:`surveymass.survey.SurveyConfig.observes`: ``mag_r <= mag_limit``, unknown
+   magnitudes kept; for a volume-limited survey also its absolute magnitude and galaxy
+   redshift limits, or a header ``SELECTED`` naming the survey), in phase space with the
+   bundle's cosmology and cut to the bundle's aperture cylinder;
 4. footprint coverage of the aperture (:func:`surveymass.masks.footprint.aperture_coverage`);
 5. membership probabilities, sigma of the members, M–sigma and the flow posterior
    (:func:`surveymass.models.predict.predict`, batched on the device);
@@ -43,9 +43,10 @@ from surveymass.errors import InputError
 from surveymass.models import typicality
 from surveymass.models.data import FieldSet, pad
 from surveymass.models.population import PRIORS, bundle_mass_function_prior, reweight_samples
+from surveymass.observe import ObservedField, observe_field
 from surveymass.outputs import check_outputs, staged_outputs
 from surveymass.paths import DEFAULT_OUTPUT
-from surveymass.phasespace import PhaseSpace, sky_to_phase_space
+from surveymass.phasespace import PhaseSpace
 from surveymass.provenance import file_sha256, provenance
 from surveymass.registry import Cluster
 from surveymass.survey import selection_applied
@@ -233,13 +234,16 @@ def _batch_fields(table: Table, path: str, cleaning: str) -> list[ClusterField]:
 
 # --- inference -----------------------------------------------------------------------
 
-def _phase_spaces(fields: list[ClusterField], cosmology, quiet: bool) -> list[PhaseSpace]:
-    """Each field's galaxies in phase space about its own cluster. One call per field:
-    astropy then integrates D_M once per cluster instead of once per galaxy."""
+def _observed_fields(fields: list[ClusterField], bundle, quiet: bool) -> list[ObservedField]:
+    """Each cluster's field as the bundle's survey observes it through its aperture (the
+    mocks' path, :func:`~surveymass.observe.observe_field`). One call per field: the
+    distance is integrated once per cluster instead of once per galaxy."""
     from surveymass.progress import progress_bar
 
-    return [sky_to_phase_space(f.galaxies["ra"], f.galaxies["dec"], f.galaxies["z"],
-                               f.cluster.ra, f.cluster.dec, f.cluster.z, cosmology)
+    return [observe_field(f.galaxies["ra"], f.galaxies["dec"], f.galaxies["z"],
+                          f.galaxies["mag_r"], (f.cluster.ra, f.cluster.dec, f.cluster.z),
+                          bundle.survey, bundle.aperture, bundle.cosmology,
+                          already_cut=selection_applied(f.galaxies.meta, bundle.survey))
             for f in progress_bar(fields, desc="phase space", quiet=quiet)]
 
 
@@ -300,13 +304,6 @@ def msigma_disagreement(bundle, median, p16, p84, log10_m_sigma, n_members) -> n
     return np.abs(median - log10_m_sigma) / np.sqrt(((p84 - p16) / 2) ** 2 + s2)
 
 
-def _recentred(ps: PhaseSpace, dx: float, dy: float, dv: float) -> PhaseSpace:
-    """``ps`` about a centre moved by (dx, dy) [h^-1 Mpc] in the tangent plane and by dv
-    [km/s] in velocity (first order: the offsets are ~0.002 rad and dv / c < 1e-3)."""
-    x, y = ps.x - dx, ps.y - dy
-    return PhaseSpace(x, y, np.hypot(x, y), ps.v_los - dv)
-
-
 def centre_velocity_uncertainty(sigma: np.ndarray, n_members: np.ndarray) -> np.ndarray:
     """Standard error of the centre's velocity [km/s]: sigma / sqrt(n_members) of the
     members, at least :data:`CENTRE_VELOCITY_FLOOR_KMS` (the floor where sigma is NaN)."""
@@ -325,7 +322,7 @@ def centre_offsets(velocity_uncertainty: np.ndarray) -> np.ndarray:
     return out
 
 
-def centre_offset_medians(bundle, spaces: list[PhaseSpace], mags: list[np.ndarray],
+def centre_offset_medians(bundle, observed: list[ObservedField], mags: list[np.ndarray],
                           z: np.ndarray, offsets: np.ndarray, n_samples: int, seed: int,
                           device) -> np.ndarray:
     """(n_fields, n_offsets) posterior medians with each field's centre moved by each of
@@ -334,10 +331,10 @@ def centre_offset_medians(bundle, spaces: list[PhaseSpace], mags: list[np.ndarra
     from surveymass.models.predict import fields_for_bundle, predict
 
     moved, where = [], []
-    for i, ps in enumerate(spaces):
+    for i, field in enumerate(observed):
         for k, offset in enumerate(offsets[i]):
-            shifted = _recentred(ps, *offset)
-            if bundle.aperture.contains(shifted).sum() >= bundle.aperture.min_galaxies:
+            shifted = field.recentred(*offset)
+            if shifted.n_galaxies >= bundle.aperture.min_galaxies:
                 moved.append(shifted)
                 where.append((i, k))
     out = np.full(offsets.shape[:2], np.nan)
@@ -392,13 +389,13 @@ def _typicality(bundle, fieldset, prediction) -> dict[str, np.ndarray]:
     return bundle.reference.percentiles(observed)
 
 
-def _kinematic_samples(kinematic, spaces, mags, z, n_samples, seed, device) -> np.ndarray:
+def _kinematic_samples(kinematic, observed, mags, z, n_samples, seed, device) -> np.ndarray:
     """Posterior draws of the kinematics-only companion bundle (NaN rows without one)."""
     from surveymass.models.predict import fields_for_bundle, predict
 
     if kinematic is None:
-        return np.full((len(spaces), n_samples), np.nan, dtype=np.float32)
-    fieldset = fields_for_bundle(kinematic, spaces, mags, z)
+        return np.full((len(observed), n_samples), np.nan, dtype=np.float32)
+    fieldset = fields_for_bundle(kinematic, observed, mags, z)
     return predict(kinematic, fieldset, n_samples=n_samples, seed=seed, device=device).samples
 
 
@@ -425,7 +422,7 @@ class _Robust:
 def _robustness(bundle, prior: str, kinematic, fieldset, prediction, observed,
                 n_samples: int, seed: int, device) -> _Robust:
     """The draws under ``prior``, the kinematics-only draws, the typicality percentiles and
-    their flags; ``observed`` is (phase spaces, magnitudes) of the observed galaxies."""
+    their flags; ``observed`` is (observed fields, magnitudes) of the weighed fields."""
     z = fieldset.z_cl
     samples, ess = _apply_prior(bundle, prior, prediction.samples, z, seed)
     kinematic_draws = _kinematic_samples(kinematic, *observed, z, n_samples, seed, device)
@@ -452,19 +449,14 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
         raise InputError(f"unknown prior {prior!r}; choose one of {PRIORS}")
     if prior != "flat":
         bundle_mass_function_prior(bundle)  # refuse a bundle without one before the work
-    spaces = _phase_spaces(fields, bundle.cosmology, quiet)
+    observed = _observed_fields(fields, bundle, quiet)
     mags = [np.asarray(f.galaxies["mag_r"], float) for f in fields]
-    observed = [bundle.survey.observes(  # the mocks' cut
-        m, z=np.asarray(f.galaxies["z"], float), cosmology=bundle.cosmology,
-        already_cut=selection_applied(f.galaxies.meta, bundle.survey))
-        for m, f in zip(mags, fields)]
-    in_aperture = [o & bundle.aperture.contains(ps) for o, ps in zip(observed, spaces)]
-    n_galaxies = np.array([k.sum() for k in in_aperture])
+    n_galaxies = np.array([o.n_galaxies for o in observed])
     ra, dec, z = (np.array([getattr(f.cluster, k) for f in fields]) for k in ("ra", "dec", "z"))
     coverage = _coverage(bundle, ra, dec, z)
     flags = _sky_flags(bundle, z, n_galaxies, coverage)
-    for i, (m, k) in enumerate(zip(mags, in_aperture)):
-        if not np.isfinite(m[k]).any():
+    for i, (m, o) in enumerate(zip(mags, observed)):
+        if not np.isfinite(m[o.in_aperture]).any():
             flags[i].append("no_magnitudes")
     usable = np.array([not set(f) & set(NO_MASS_FLAGS) for f in flags])
 
@@ -474,34 +466,32 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
     samples = np.full((n, n_samples), np.nan, dtype=np.float32)
     kinematic_samples = np.full((n, n_samples), np.nan, dtype=np.float32)
     percentiles = {name: np.full(n, np.nan) for name in typicality.SUMMARIES}
-    index = np.repeat(np.arange(n), [len(m) for m in mags])
-    in_aperture, ps = np.concatenate(in_aperture), _concatenate(spaces)
+    sizes = [len(m) for m in mags]
+    index, first = np.repeat(np.arange(n), sizes), np.concatenate([[0], np.cumsum(sizes)])
     p_member = np.full(len(index), np.nan)
     if usable.any():
         keep = np.flatnonzero(usable)
-        observed_spaces = [PhaseSpace(*(getattr(spaces[i], k)[observed[i]]
-                                        for k in ("x", "y", "r", "v_los"))) for i in keep]
-        observed_mags = [mags[i][observed[i]] for i in keep]
-        fieldset = fields_for_bundle(bundle, observed_spaces, observed_mags, z[keep],
-                                     field_id=keep)
+        observed_kept, mags_kept = [observed[i] for i in keep], [mags[i] for i in keep]
+        fieldset = fields_for_bundle(bundle, observed_kept, mags_kept, z[keep], field_id=keep)
         prediction = predict(bundle, fieldset, n_samples=n_samples, seed=seed,
                              device=device, quiet=quiet)
         n_members[keep] = prediction.n_members
         sigma[keep], m_sigma[keep] = prediction.sigma, prediction.log10_m_sigma
         robust = _robustness(bundle, prior, kinematic, fieldset, prediction,
-                             (observed_spaces, observed_mags), n_samples, seed, device)
+                             (observed_kept, mags_kept), n_samples, seed, device)
         samples[keep], kinematic_samples[keep] = robust.samples, robust.kinematic_samples
         for name, values in robust.percentiles.items():
             percentiles[name][keep] = values
         for i, extra in zip(keep, robust.flags):
             flags[i] += extra
-        # fields_for_bundle keeps the aperture's galaxies field by field, in file order
-        p_member[np.flatnonzero(in_aperture & usable[index])] = prediction.p_member
+        for j, i in enumerate(keep):  # each field's galaxies back to their input rows
+            p_member[first[i] + observed[i].index] = prediction.p_member[
+                fieldset.offsets[j]:fieldset.offsets[j + 1]]
         for i, extra in zip(keep, _range_flags(bundle, prediction.features.field)):
             flags[i] += extra
         offsets = centre_offsets(centre_velocity_uncertainty(prediction.sigma,
                                                              prediction.n_members))
-        shifted = centre_offset_medians(bundle, observed_spaces, observed_mags, z[keep],
+        shifted = centre_offset_medians(bundle, observed_kept, mags_kept, z[keep],
                                         offsets, n_samples, seed, device)
         # no dispersion, hence no mass: flagged, never a silent NaN posterior
         weighed = (prediction.n_members >= 2) & np.isfinite(prediction.sigma)
@@ -516,7 +506,7 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
     results = _results_table(fields, n_galaxies, n_members, usable, sigma, m_sigma, samples,
                              coverage, flags)
     _add_robustness_columns(results, prior, kinematic_samples, percentiles)
-    galaxies = _galaxy_table(fields, index, ps, in_aperture, p_member)
+    galaxies = _galaxy_table(fields, index, observed, p_member)
     return InferenceResult(results, galaxies, samples, kinematic_samples)
 
 
@@ -581,7 +571,7 @@ _DESCRIPTIONS = {
 }
 
 
-def _galaxy_table(fields, index, ps: PhaseSpace, in_aperture, p_member) -> QTable:
+def _galaxy_table(fields, index, observed: list[ObservedField], p_member) -> QTable:
     t = QTable()
     t["row"] = index  # the cluster's row in the results table
     t["cluster"] = np.array([f.cluster.name for f in fields])[index]
@@ -589,9 +579,10 @@ def _galaxy_table(fields, index, ps: PhaseSpace, in_aperture, p_member) -> QTabl
         t[name] = np.concatenate([np.asarray(f.galaxies[name], float) for f in fields])
     t["ra"].unit = t["dec"].unit = u.deg
     t["mag_r"].unit = u.mag
+    ps = _concatenate([o.phase_space for o in observed])
     t["x"], t["y"], t["R"] = ps.x, ps.y, ps.r   # comoving h^-1 Mpc (astropy has no h unit)
     t["v_los"] = ps.v_los * u.km / u.s
-    t["in_aperture"] = in_aperture
+    t["in_aperture"] = np.concatenate([o.in_aperture for o in observed])
     t["p_member"] = p_member
     return t
 

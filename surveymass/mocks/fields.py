@@ -23,14 +23,15 @@ For one halo and one line of sight n (a unit vector in the box):
    with u the galaxy's own line of sight (DESIGN); a Gaussian redshift error of
    ``survey.velocity_error_kms`` (rest frame); the apparent magnitude
    (:func:`surveymass.photometry.apparent_magnitude`).
-4. Survey. :meth:`~surveymass.survey.SurveyConfig.observes` (the magnitude limit, and
+4. Survey, through :func:`surveymass.observe.observe_field` (the path of real catalogues
+   in ``infer``): :meth:`~surveymass.survey.SurveyConfig.observes` (the magnitude limit, and
    for a volume-limited survey the absolute-magnitude and galaxy-redshift limits from the
    observed redshift, as for real data); fibre collisions among the observable galaxies of the window
    (:func:`surveymass.masks.fibres.apply_fibre_collisions`; galaxies far outside the
    velocity window are not in it, which misses the few collisions with unrelated
    fore/background galaxies); optionally the footprint completeness.
-5. Phase space by :func:`surveymass.phasespace.sky_to_phase_space` (the same path as real
-   data) and the :class:`~surveymass.phasespace.Aperture` cut. ``cylindrical`` keeps every
+5. Phase space by :func:`surveymass.phasespace.sky_to_phase_space` and the
+   :class:`~surveymass.phasespace.Aperture` cut (also in ``observe_field``). ``cylindrical`` keeps every
    galaxy in the aperture, ``idealised`` only members of the target halo (in the aperture
    too, so that the setups differ only by interlopers). Fields with fewer than
    ``aperture.min_galaxies`` galaxies are dropped.
@@ -53,7 +54,8 @@ from scipy.spatial import cKDTree
 from surveymass.cosmology import C_KMS, distance_table
 from surveymass.errors import InputError, SurveymassError
 from surveymass.masks.fibres import apply_survey_fibre_collisions
-from surveymass.phasespace import Aperture, observed_redshift, sky_to_phase_space
+from surveymass.observe import observe_field
+from surveymass.phasespace import Aperture, observed_redshift
 from surveymass.photometry import (
     Z_MAX_KCORRECTION,
     absolute_magnitude_limit,
@@ -334,11 +336,8 @@ class FieldMaker:
                 window, delta, halo_row, n, d_cl,
                 np.random.default_rng([self.seed, halo_id, los_index, 1]))
         sky = self._observe(window, delta, d_cl, box_axes, _sky_basis(ra_cl, dec_cl), rng)
-        observed = self._survey_selection(sky, window["color_gr"], rng)
-        sky = {key: values[observed] for key, values in sky.items()}
-        window = {key: values[observed] for key, values in window.items()}
         field = self._cut(halo_row, halo_id, los_index, n, (ra_cl, dec_cl, z_cl),
-                          window, sky)
+                          window, sky, rng)
         if field is not None and nuisance is not None:
             field.row.update(nuisance)
         return field
@@ -437,12 +436,12 @@ class FieldMaker:
         raise SurveymassError("could not place a cluster inside the survey footprint "
                               "(is the footprint map empty?)")
 
-    def _survey_selection(self, sky, color_gr, rng) -> np.ndarray:
-        """Mask of galaxies the survey observes (:meth:`SurveyConfig.observes` on the
-        observed columns of ``sky`` and the rest-frame colours), fibres, footprint."""
+    def _spectra(self, sky, observed: np.ndarray, rng) -> np.ndarray:
+        """The ``observed`` galaxies of ``sky`` that also get a spectrum: the survey's fibre
+        collisions and the footprint's completeness (both simulated here; a real
+        catalogue has suffered them)."""
         ra, dec = sky["ra"], sky["dec"]
-        keep = self.survey.observes(sky["mag_r"], z=sky["z"], cosmology=self.cosmology,
-                                    color_gr=color_gr)
+        keep = observed.copy()
         if self.config.fibre_collisions and keep.sum() > 1:
             idx = np.flatnonzero(keep)
             kept = apply_survey_fibre_collisions(ra[idx], dec[idx], self.survey, seed=rng)
@@ -453,21 +452,23 @@ class FieldMaker:
             keep[idx[rng.random(idx.size) >= complete]] = False
         return keep
 
-    def _cut(self, halo_row, halo_id, los_index, n, cluster, window, sky) -> MockField | None:
-        """Phase space, aperture and richness cut; the field's truth and galaxy columns.
-        ``cluster`` is (ra, dec, z); ``sky`` the observed columns of the ``window``
-        galaxies."""
+    def _cut(self, halo_row, halo_id, los_index, n, cluster, window, sky,
+             rng) -> MockField | None:
+        """The field as the survey observes it (:func:`surveymass.observe.observe_field`),
+        the richness cut, the field's truth and galaxy columns. ``cluster`` is (ra, dec,
+        z); ``sky`` the observed columns of the ``window`` galaxies."""
         if window["host_id"].size == 0:
             return None
         ra_cl, dec_cl, z_cl = cluster
+        seen = observe_field(sky["ra"], sky["dec"], sky["z"], sky["mag_r"], cluster,
+                              self.survey, self.config.aperture, self.cosmology,
+                              color_gr=window["color_gr"],
+                              spectra=lambda observed: self._spectra(sky, observed, rng))
         member = window["host_id"] == halo_id
-        ps = sky_to_phase_space(sky["ra"], sky["dec"], sky["z"], ra_cl, dec_cl, z_cl,
-                                self.cosmology)
-        keep = self.config.aperture.contains(ps)
-        if self.config.setup == "idealised":
-            keep &= member
+        keep = seen.in_aperture & member if self.config.setup == "idealised" else seen.in_aperture
         if keep.sum() < self.config.aperture.min_galaxies:
             return None
+        ps = seen.phase_space
         row = {
             "halo_id": halo_id, "los_index": los_index,
             "los_x": n[0], "los_y": n[1], "los_z": n[2],

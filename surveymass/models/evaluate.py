@@ -31,6 +31,7 @@ from surveymass.models import datasets
 from surveymass.models.bundle import Bundle
 from surveymass.models.classifier import MEMBER_THRESHOLD
 from surveymass.models.data import FieldSet
+from surveymass.models.device import resolve_device
 from surveymass.models.membership import shifting_gapper_fields
 from surveymass.models.metrics import (
     LEVELS,
@@ -47,7 +48,6 @@ from surveymass.models.population import (
     reweight_samples,
 )
 from surveymass.models.predict import Prediction, log_prob_delta, predict
-from surveymass.models.device import resolve_device
 from surveymass.outputs import Folder, check_outputs, staged_outputs
 from surveymass.provenance import provenance
 from surveymass.universe.synthetic.nuisance import GalaxyHaloPrior

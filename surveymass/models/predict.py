@@ -17,12 +17,12 @@ from surveymass.errors import InputError
 from surveymass.models.bundle import Bundle
 from surveymass.models.classifier import MEMBER_THRESHOLD, InterloperClassifier
 from surveymass.models.data import FieldSet, pad
+from surveymass.models.device import resolve_device
 from surveymass.models.dispersion import velocity_dispersion
 from surveymass.models.features import Features, compute_features, make_batch
 from surveymass.models.posterior import MassPosterior
-from surveymass.models.device import resolve_device
 from surveymass.models.training import batches
-from surveymass.phasespace import PhaseSpace
+from surveymass.observe import ObservedField
 from surveymass.progress import progress_bar
 
 #: Fields with fewer classifier members use this many most-probable galaxies for sigma.
@@ -143,29 +143,33 @@ class Prediction:
         return np.std(self.samples, axis=1)
 
 
-def fields_for_bundle(bundle: Bundle, phase_space: list[PhaseSpace], mag_r: list[np.ndarray],
+def fields_for_bundle(bundle: Bundle, observed: list[ObservedField], mag_r: list[np.ndarray],
                       z_cl: np.ndarray, field_id: np.ndarray | None = None) -> FieldSet:
-    """A FieldSet of real fields for ``bundle``: each field's galaxies in phase space
-    (from :func:`surveymass.phasespace.sky_to_phase_space` with ``bundle.cosmology``) and
-    apparent magnitudes (NaN when unknown), cut to the bundle's aperture; the limiting
-    absolute magnitude comes from the bundle's survey at each ``z_cl``."""
+    """A FieldSet of real fields for ``bundle``: the galaxies each field keeps
+    (:func:`surveymass.observe.observe_field` through the bundle's aperture; no second
+    cut) with their apparent magnitudes (``mag_r`` of every input galaxy, NaN when
+    unknown); the limiting absolute magnitude comes from the bundle's survey at each
+    ``z_cl``."""
     from surveymass.photometry import absolute_magnitude_limit
 
     z_cl = np.atleast_1d(np.asarray(z_cl, float))
-    if not len(phase_space) == len(mag_r) == len(z_cl):
-        raise InputError("give one phase space, magnitude array and redshift per field")
-    inside = [bundle.aperture.contains(ps) for ps in phase_space]
-    counts = np.array([k.sum() for k in inside])
+    if not len(observed) == len(mag_r) == len(z_cl):
+        raise InputError("give one observed field, magnitude array and redshift per field")
+    if any(field.aperture != bundle.aperture for field in observed):
+        raise InputError(f"fields observed through another aperture than the bundle "
+                         f"{bundle.name!r}'s ({bundle.aperture}); observe them through it")
+    counts = np.array([field.n_galaxies for field in observed])
 
     def galaxies(arrays):
-        return np.concatenate([np.asarray(a, float)[k] for a, k in zip(arrays, inside)])
+        return np.concatenate([np.asarray(a, float)[field.in_aperture]
+                               for a, field in zip(arrays, observed)])
 
     return FieldSet(offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-                    x=galaxies([ps.x for ps in phase_space]),
-                    y=galaxies([ps.y for ps in phase_space]),
-                    v_los=galaxies([ps.v_los for ps in phase_space]), mag_r=galaxies(mag_r),
-                    z_cl=z_cl, mag_lim_abs=absolute_magnitude_limit(z_cl, bundle.survey,
-                                                                    bundle.cosmology),
+                    x=galaxies([field.phase_space.x for field in observed]),
+                    y=galaxies([field.phase_space.y for field in observed]),
+                    v_los=galaxies([field.phase_space.v_los for field in observed]),
+                    mag_r=galaxies(mag_r), z_cl=z_cl,
+                    mag_lim_abs=absolute_magnitude_limit(z_cl, bundle.survey, bundle.cosmology),
                     field_id=np.arange(len(z_cl)) if field_id is None else np.asarray(field_id))
 
 

@@ -21,7 +21,6 @@ from surveymass.errors import InputError
 from surveymass.progress import progress_bar
 
 
-
 @dataclass(frozen=True)
 class TrainingConfig:
     """Optimiser settings shared by the classifier and the posterior."""
