@@ -2,7 +2,7 @@
 
 A field is the galaxies a survey observes inside the aperture cylinder of one cluster,
 given as their projected radius R [comoving h^-1 Mpc] and line-of-sight velocity v_los
-[km/s] from :func:`surveymass.phasespace.sky_to_phase_space` (the path of real catalogues
+[km/s] from :func:`surveymass.observe.observe_field` (the path of real catalogues
 and of :class:`surveymass.mocks.FieldMaker` alike). From it :func:`summarise_fields` takes
 
 * the richness N: every galaxy in the cylinder, interlopers included, without background
@@ -22,7 +22,7 @@ import numpy as np
 
 from surveymass.errors import InputError
 from surveymass.models.membership import gapper_dispersion
-from surveymass.phasespace import Aperture, sky_to_phase_space
+from surveymass.phasespace import Aperture
 
 #: log10 N given to a field without galaxies (log N of the richness statistics).
 LOG_N_EMPTY = float(np.log10(0.5))
@@ -84,13 +84,3 @@ def summarise_fields(radii: list[np.ndarray], velocities: list[np.ndarray],
                       for r, v in zip(radii, velocities)]).reshape(
         len(n), len(binning.ps_r_edges) - 1, len(binning.v_edges) - 1)
     return FieldSummaries(n, log_sigma, n_members, profile, phase, binning)
-
-
-def sky_field(ra, dec, z, cluster: tuple[float, float, float], cosmology,
-              aperture: Aperture) -> tuple[np.ndarray, np.ndarray]:
-    """(R, v_los) of the galaxies at ``ra``, ``dec`` [deg], ``z`` inside ``aperture``
-    around ``cluster`` (ra, dec, z), by :func:`sky_to_phase_space` as in the mocks."""
-    ps = sky_to_phase_space(np.asarray(ra, float), np.asarray(dec, float),
-                            np.asarray(z, float), *cluster, cosmology)
-    inside = aperture.contains(ps)
-    return ps.r[inside], ps.v_los[inside]

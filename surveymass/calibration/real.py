@@ -15,12 +15,12 @@ from astropy.table import Table
 from scipy.integrate import quad
 from scipy.spatial import cKDTree
 
-from surveymass.calibration.measure import sky_field
 from surveymass.catalog import read_catalog
 from surveymass.cosmology import distance_table
 from surveymass.errors import InputError
 from surveymass.masks.footprint import aperture_coverage, load_footprint
 from surveymass.masks.sky import chord, unit_vectors
+from surveymass.observe import observe_field
 from surveymass.paths import CATALOGS
 from surveymass.phasespace import Aperture, sky_to_phase_space
 from surveymass.survey import SurveyConfig, selection_applied
@@ -124,15 +124,14 @@ def real_fields(systems: Table, galaxies: Table, survey: SurveyConfig, cosmology
     already = selection_applied(galaxies.meta, survey)
     mag = (np.asarray(galaxies["mag_r"], float) if "mag_r" in galaxies.colnames
            else np.full(len(galaxies), np.nan))
-    keep = survey.observes(mag, z=np.asarray(galaxies["z"], float), cosmology=cosmology,
-                           already_cut=already)
+    columns = [np.asarray(galaxies[k], float) for k in ("ra", "dec", "z")] + [mag]
     radii, velocities = [], []
     for i, row in enumerate(systems):
-        mine = keep & (np.asarray(galaxies["system"]) == i)
-        r, v = sky_field(galaxies["ra"][mine], galaxies["dec"][mine], galaxies["z"][mine],
-                         (row["ra"], row["dec"], row["z"]), cosmology, aperture)
-        radii.append(r)
-        velocities.append(v)
+        mine = np.asarray(galaxies["system"]) == i
+        field = observe_field(*(c[mine] for c in columns), (row["ra"], row["dec"], row["z"]),
+                              survey, aperture, cosmology, already_cut=already)
+        radii.append(field.phase_space.r[field.in_aperture])
+        velocities.append(field.phase_space.v_los[field.in_aperture])
     return radii, velocities
 
 
@@ -143,8 +142,7 @@ def coma_field(survey: SurveyConfig, cosmology, aperture: Aperture,
     if header_cluster is None:
         raise InputError(f"{path} does not record its cluster (CL_RA, CL_DEC, CL_Z)")
     cluster = (header_cluster.ra, header_cluster.dec, header_cluster.z)
-    keep = survey.observes(np.asarray(table["mag_r"], float), z=np.asarray(table["z"], float),
-                           cosmology=cosmology)
-    r, v = sky_field(table["ra"][keep], table["dec"][keep], table["z"][keep], cluster,
-                     cosmology, aperture)
-    return cluster, r, v
+    field = observe_field(*(np.asarray(table[k], float) for k in ("ra", "dec", "z", "mag_r")),
+                          cluster, survey, aperture, cosmology)
+    ps, inside = field.phase_space, field.in_aperture
+    return cluster, ps.r[inside], ps.v_los[inside]

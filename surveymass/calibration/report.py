@@ -137,7 +137,7 @@ def _plots(result: dict, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     arrays, paths = result["_arrays"], []
-    real, mocks = arrays["real"], arrays["mocks"]
+    real = arrays["real"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     for ax, key, xs, label in (
             (axes[0], "richness_vs_cylinder_sigma", real.log_sigma,
