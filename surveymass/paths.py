@@ -40,17 +40,33 @@ def user_models() -> Path:
     return user_home() / "trained_models"
 
 
+#: Kinds of shipped resource: the folder a bare name is looked up in, and the suffix it
+#: may omit.
+SHIPPED = {"catalog": (CATALOGS, ".fits"), "map": (CATALOGS, ""), "survey": (SURVEYS, ".toml"),
+           "bundle": (TRAINED_MODELS, "")}
+
+
+def shipped(kind: str, name_or_path: str | Path) -> Path | None:
+    """The shipped resource of ``kind`` (a key of :data:`SHIPPED`) that ``name_or_path``
+    names, or None: a bare name (no folder part) is looked up in the kind's folder as it
+    is and with the kind's suffix (``coma_sdss`` -> catalogs/coma_sdss.fits). Whether an
+    existing local path comes first is the caller's rule."""
+    path = Path(name_or_path)
+    if len(path.parts) != 1 or path.is_absolute():
+        return None
+    folder, suffix = SHIPPED[kind]
+    for candidate in (folder / path.name, folder / f"{path.name}{suffix}"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
 def catalog_path(name_or_path: str | Path) -> Path:
     """A catalogue file: ``name_or_path`` itself when it exists, else the shipped catalogue
     of that name (``coma_sdss`` or ``coma_sdss.fits``), else ``name_or_path`` unchanged (for
     the reader's not-found message)."""
     path = Path(name_or_path)
-    if path.exists() or len(path.parts) > 1:
-        return path
-    for candidate in (CATALOGS / path.name, CATALOGS / f"{path.name}.fits"):
-        if candidate.is_file():
-            return candidate
-    return path
+    return path if path.exists() else shipped("catalog", path) or path
 
 
 def cache_dir() -> Path:

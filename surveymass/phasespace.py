@@ -42,6 +42,11 @@ class PhaseSpace:
 MIN_APERTURE_GALAXIES = 3
 
 
+#: What a field holds: every galaxy of the aperture (``cylindrical``, as real data) or only
+#: the target halo's members in it (``idealised``, mocks only).
+SETUPS = ("cylindrical", "idealised")
+
+
 @dataclass(frozen=True)
 class Aperture:
     """The cylinder in phase space that defines a cluster field.

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from surveymass.errors import InputError
-from surveymass.paths import CATALOGS, SURVEYS
+from surveymass.paths import CATALOGS, SURVEYS, shipped
 from surveymass.photometry import REFERENCE_COLOR_GR, Z_MAX_KCORRECTION, absolute_magnitude
 
 DEFAULT_SURVEY = "sdss_legacy"
@@ -179,11 +179,11 @@ def load_survey(name_or_path: str | Path = DEFAULT_SURVEY) -> SurveyConfig:
     """Read a survey config: a shipped name (e.g. ``sdss_legacy``) or a TOML file path."""
     path = Path(name_or_path)
     if not path.suffix:
-        path = SURVEYS / f"{name_or_path}.toml"
+        path = shipped("survey", path) or SURVEYS / f"{name_or_path}.toml"
     if not path.exists():
-        shipped = sorted(p.stem for p in SURVEYS.glob("*.toml"))
+        names = sorted(p.stem for p in SURVEYS.glob("*.toml"))
         raise InputError(f"no survey config {name_or_path!r}: give a TOML file or one of the "
-                         f"shipped surveys {shipped}")
+                         f"shipped surveys {names}")
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:

@@ -38,10 +38,10 @@ def calibrate(
     phase space (see docs/calibration.md). Exit status 1 when the richness check at fixed
     MG01 sigma (mocks: sigma of the halo's true members with MG01's errors) fails."""
     from surveymass.calibration.report import CHECKS, report_folder, write_report
-    from surveymass.outputs import check_outputs
     from surveymass.calibration.run import CalibrationConfig
     from surveymass.calibration.run import calibrate as run
     from surveymass.mocks.fields import MockConfig
+    from surveymass.outputs import check_outputs
     from surveymass.universe.store import read_universe
     from surveymass.universe.synthetic.nuisance import load_prior
 

@@ -30,8 +30,8 @@ from astropy.table import QTable
 from surveymass.catalog import ALIASES, find_columns
 from surveymass.cosmology import default_cosmology, transverse_comoving_distance
 from surveymass.errors import InputError
-from surveymass.phasespace import los_velocity, tangent_plane
 from surveymass.outputs import check_outputs, staged_outputs
+from surveymass.phasespace import los_velocity, tangent_plane
 from surveymass.provenance import atomic_path, provenance, save_figure
 
 if TYPE_CHECKING:

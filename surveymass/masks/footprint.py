@@ -24,7 +24,7 @@ from surveymass.errors import InputError
 from surveymass.masks import healpix
 from surveymass.masks.mangle import ManglePolygons, read_mangle
 from surveymass.masks.sky import sky_positions
-from surveymass.paths import CATALOGS
+from surveymass.paths import CATALOGS, shipped
 
 if TYPE_CHECKING:
     from astropy.cosmology import FLRW
@@ -166,8 +166,9 @@ def _resolve(path_or_name: str | Path | None) -> Path:
     path = Path(path_or_name)
     if path.is_file():
         return path
-    if (CATALOGS / path).is_file():
-        return CATALOGS / path
+    found = shipped("map", path)
+    if found is not None and found.is_file():
+        return found
     if not path.suffix:
         survey = load_survey(str(path_or_name))
         if survey.footprint_path is None:

@@ -38,7 +38,6 @@ from surveymass.masks import healpix
 from surveymass.masks.sky import chord, unit_vectors
 from surveymass.provenance import atomic_path, provenance
 
-
 #: Published area of the SDSS DR7 Legacy spectroscopic survey (Abazajian et al. 2009,
 #: ApJS 182, 543, Table 1), northern cap plus three southern stripes [deg^2].
 DR7_LEGACY_SPECTRO_AREA_DEG2 = 8032.0

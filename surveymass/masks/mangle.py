@@ -25,7 +25,6 @@ from surveymass.errors import InputError
 from surveymass.masks import healpix
 from surveymass.masks.sky import sky_positions, unit_vectors
 
-
 _POLYGON_RE = re.compile(r"^polygon\s+(-?\d+)\s*\((.*)\)\s*:?\s*$")
 _FIELD_RE = re.compile(r"([-+0-9.eE]+)\s+(caps?|weight|pixel|str)\b")
 

@@ -55,7 +55,7 @@ from surveymass.cosmology import C_KMS, distance_table
 from surveymass.errors import InputError, SurveymassError
 from surveymass.masks.fibres import apply_survey_fibre_collisions
 from surveymass.observe import observe_field
-from surveymass.phasespace import Aperture, observed_redshift
+from surveymass.phasespace import SETUPS, Aperture, observed_redshift
 from surveymass.photometry import (
     Z_MAX_KCORRECTION,
     absolute_magnitude_limit,
@@ -73,8 +73,6 @@ from surveymass.universe.synthetic.nuisance import (
     GalaxyHaloPrior,
     galaxy_halo_config,
 )
-
-SETUPS = ("cylindrical", "idealised")
 
 #: Fractional margin of the gathered cone beyond the aperture radius (for fibre neighbours).
 _RADIUS_MARGIN = 0.1

@@ -34,8 +34,8 @@ from surveymass.models.posterior import MassPosterior
 from surveymass.models.typicality import CARD_ENTRY as TYPICALITY_ENTRY
 from surveymass.models.typicality import Reference, load_reference, write_reference
 from surveymass.outputs import Folder, check_outputs, staged_outputs
-from surveymass.paths import TRAINED_MODELS, user_models
-from surveymass.phasespace import Aperture
+from surveymass.paths import TRAINED_MODELS, shipped, user_models
+from surveymass.phasespace import SETUPS, Aperture
 from surveymass.provenance import atomic_path, file_sha256, provenance
 from surveymass.survey import SurveyConfig
 
@@ -49,7 +49,6 @@ WEIGHTS = "weights.pt"
 INTEGRITY = "integrity"
 #: The bundle ``surveymass infer`` uses when none is named.
 DEFAULT_BUNDLE = "sdss_legacy"
-SETUPS = ("idealised", "cylindrical")
 
 
 @dataclass
@@ -125,8 +124,7 @@ def bundle_path(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
     if path.is_dir() or path.is_absolute() or len(path.parts) > 1:
         return path
-    shipped = TRAINED_MODELS / path
-    return shipped if (shipped / CARD).exists() else user_models() / path
+    return shipped("bundle", path) or user_models() / path
 
 
 def bundle_names() -> dict[str, list[str]]:
@@ -201,9 +199,9 @@ def check_bundle_output(folder: str | Path, overwrite: bool = False) -> None:
     existing bundle (unless ``overwrite``; a shipped one is named as such), and it can be
     created (:func:`surveymass.outputs.check_outputs`)."""
     folder = Path(folder)
-    shipped = (folder.absolute().parent.resolve() == TRAINED_MODELS.resolve()
-               and (folder / CARD).exists())
-    if shipped and not overwrite:
+    is_shipped = (folder.absolute().parent.resolve() == TRAINED_MODELS.resolve()
+                  and (folder / CARD).exists())
+    if is_shipped and not overwrite:
         raise InputError(f"{folder} is the shipped bundle {folder.name!r} (the model `surveymass "
                          "infer` uses by default): choose another --name or -o/--output, or "
                          "pass --overwrite (overwrite=True) to replace the shipped bundle")

@@ -15,13 +15,11 @@ from surveymass.cosmology import cosmology_from_dict
 from surveymass.errors import InputError
 from surveymass.mocks.trainingset import read_manifest, read_training_set
 from surveymass.models.data import FieldSet, fieldset_from_tables
-from surveymass.phasespace import Aperture
+from surveymass.phasespace import SETUPS, Aperture
 from surveymass.survey import SurveyConfig
 
 if TYPE_CHECKING:
     from astropy.cosmology import FLRW
-
-SETUPS = ("idealised", "cylindrical")
 
 
 @dataclass(frozen=True)

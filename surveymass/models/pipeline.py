@@ -27,6 +27,7 @@ from surveymass.models.bundle import (
 )
 from surveymass.models.data import FieldSet
 from surveymass.models.deepsets import Architecture
+from surveymass.models.device import resolve_device, seed_everything
 from surveymass.models.dispersion import ESTIMATORS, fit_msigma
 from surveymass.models.evaluate import summary_metrics
 from surveymass.models.features import Features, Normalisation, compute_features, make_batch
@@ -36,7 +37,6 @@ from surveymass.models.predict import (
     posterior_batch,
     predict,
 )
-from surveymass.models.device import resolve_device, seed_everything
 from surveymass.models.training import TrainingConfig, fit
 from surveymass.models.typicality import Reference, summaries
 
