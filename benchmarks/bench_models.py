@@ -31,12 +31,12 @@ from _machine import machine  # benchmarks/ is on sys.path
 from toy_clusters import write_toy_training_set  # noqa: E402
 
 from surveymass.cosmology import default_cosmology  # noqa: E402
+from surveymass.halo import evrard2008  # noqa: E402
 from surveymass.mocks.build import TrainingSetConfig  # noqa: E402
 from surveymass.models.bundle import Bundle, build_networks  # noqa: E402
 from surveymass.models.datasets import load_split, training_set_info  # noqa: E402
 from surveymass.models.deepsets import Architecture  # noqa: E402
 from surveymass.models.device import resolve_device  # noqa: E402
-from surveymass.models.dispersion import evrard2008  # noqa: E402
 from surveymass.models.features import Normalisation, compute_features  # noqa: E402
 from surveymass.models.pipeline import Split, train_classifier, train_posterior  # noqa: E402
 from surveymass.models.predict import predict  # noqa: E402

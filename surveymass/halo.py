@@ -1,5 +1,12 @@
-"""Halo formulas shared by the synthetic universe, the simulation readers and the checks:
-R200c, V200c and the NFW enclosed-mass factor.
+"""Halo formulas shared by the synthetic universe, the simulation readers, the checks and
+the models: R200c, V200c, the NFW enclosed-mass factor, E(z) and the M-sigma power law
+(with the Evrard et al. 2008 dark-matter relation).
+
+The M-sigma form (Deep Sets paper, eq. 1; Ho et al. 2019) is log10 sigma = A log10(E(z)
+M200c) + B with M200c in h^-1 Msun and E(z) = H(z)/H0, the self-similar redshift scaling of
+Evrard et al. (2008), whose dark-matter relation sigma = 1082.9 km/s (h(z) M200c /
+1e15 Msun)^0.3361 (their eq. 1 and table 3) is the same form with A = 0.3361,
+B = log10(1082.9) - 15 A.
 
 Masses M200c [h^-1 Msun], radii comoving [h^-1 Mpc], velocities [km/s]. R200c uses the
 astropy cosmology passed in (no global state); colossus is not used because it has no
@@ -8,6 +15,7 @@ massive neutrinos and keeps a process-wide current cosmology.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import astropy.units as u
@@ -19,6 +27,9 @@ if TYPE_CHECKING:
 
 #: G [(km/s)^2 Mpc / Msun]; with M in h^-1 Msun and R in h^-1 Mpc the h cancel in G M / R.
 G_KMS2_MPC_MSUN: float = G.to_value(u.km ** 2 / u.s ** 2 * u.Mpc / u.Msun)
+#: Evrard et al. (2008) dark-matter velocity dispersion relation: sigma_15 [km/s], slope.
+EVRARD_SIGMA_15 = 1082.9
+EVRARD_SLOPE = 0.3361
 
 
 def r200c(m200c: np.ndarray, redshift: float, cosmology: FLRW) -> np.ndarray:
@@ -43,3 +54,43 @@ def nfw_mass_factor(c: np.ndarray) -> np.ndarray:
     4 pi rho_s r_s^3 (dimensionless)."""
     c = np.asarray(c, dtype=np.float64)
     return np.log1p(c) - c / (1.0 + c)
+
+
+def log10_ez(z: np.ndarray, cosmology: FLRW) -> np.ndarray:
+    """log10 E(z) = log10 H(z)/H0."""
+    return np.log10(cosmology.efunc(np.asarray(z, float)))
+
+
+@dataclass(frozen=True)
+class MSigmaRelation:
+    """log10 sigma = slope log10(E(z) M200c) + intercept; ``scatter`` [dex in sigma] is
+    the rms residual of the fit; ``estimator`` names the dispersion estimator."""
+
+    slope: float
+    intercept: float
+    scatter: float = 0.0
+    estimator: str = "gapper"
+
+    def log10_sigma(self, log10_m200c, z, cosmology: FLRW) -> np.ndarray:
+        """Predicted log10 sigma [km/s] for log10 M200c [h^-1 Msun] at redshift z."""
+        return self.slope * (np.asarray(log10_m200c) + log10_ez(z, cosmology)) + self.intercept
+
+    def log10_mass(self, sigma, z, cosmology: FLRW) -> np.ndarray:
+        """log10 M_sigma [h^-1 Msun], the inverse of the relation at redshift z."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return ((np.log10(sigma) - self.intercept) / self.slope
+                    - log10_ez(z, cosmology))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MSigmaRelation:
+        return cls(**data)
+
+
+def evrard2008() -> MSigmaRelation:
+    """Evrard et al. (2008) dark-matter relation in this module's form (M in h^-1 Msun)."""
+    return MSigmaRelation(slope=EVRARD_SLOPE,
+                          intercept=np.log10(EVRARD_SIGMA_15) - 15 * EVRARD_SLOPE,
+                          estimator="dark matter")

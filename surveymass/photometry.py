@@ -1,4 +1,5 @@
-"""Photometry: distance modulus, r-band K-correction and the survey's limiting absolute magnitude.
+"""Photometry: distance modulus, r-band K-correction, the survey's limiting absolute magnitude
+and the Schechter luminosity function.
 
 Conventions (docs/architecture.md): absolute magnitudes are M_r - 5 log10 h in the r band
 shifted to z = 0.1 (Blanton et al. 2003, AJ 125, 2348), so that with distances in
@@ -185,3 +186,11 @@ def absolute_magnitude_limit(z, survey, cosmology: FLRW,
     if survey.abs_mag_limit is not None:
         limit = np.minimum(limit, survey.abs_mag_limit)
     return limit
+
+
+def schechter_magnitudes(mags, phi_star: float, m_star: float, alpha: float) -> np.ndarray:
+    """Schechter luminosity function per magnitude [h^3 Mpc^-3 mag^-1] at absolute
+    magnitudes ``mags`` (Blanton et al. 2003's form): 0.4 ln 10 phi* x^(alpha + 1) e^-x,
+    x = 10^(-0.4 (M - M*))."""
+    x = 10 ** (-0.4 * (np.asarray(mags) - m_star))
+    return 0.4 * np.log(10.0) * phi_star * x ** (alpha + 1) * np.exp(-x)

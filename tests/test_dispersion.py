@@ -7,10 +7,9 @@ import pytest
 
 from surveymass.cosmology import default_cosmology
 from surveymass.errors import InputError
+from surveymass.halo import MSigmaRelation, evrard2008
 from surveymass.models.dispersion import (
-    MSigmaRelation,
     biweight,
-    evrard2008,
     fit_msigma,
     gapper,
     velocity_dispersion,

@@ -9,6 +9,7 @@ import pytest
 from scipy.integrate import quad
 
 from surveymass.errors import InputError
+from surveymass.halo import nfw_mass_factor
 from surveymass.mocks.build import TrainingSetConfig, make_training_set
 from surveymass.mocks.fields import FieldMaker, MockConfig
 from surveymass.mocks.lines_of_sight import HaloDirections, MassBins
@@ -23,7 +24,6 @@ from surveymass.universe.synthetic.config import GENERATOR, SyntheticConfig
 from surveymass.universe.synthetic.galaxies import (
     anisotropic_jeans_table,
     jeans_sigma_r,
-    nfw_mass,
 )
 from surveymass.universe.synthetic.halos import virial_radius_ratio
 from surveymass.universe.synthetic.nuisance import (
@@ -118,7 +118,7 @@ def test_anisotropic_jeans_table_is_the_isotropic_closed_form_at_beta_zero():
     log_y, table = anisotropic_jeans_table(1.0, 0.0)
     for c in (4.0, 9.0):
         s = np.array([0.05, 0.3, 1.0, 2.0])
-        numeric = np.sqrt(c / nfw_mass(c) * np.interp(np.log10(c * s), log_y, table))
+        numeric = np.sqrt(c / nfw_mass_factor(c) * np.interp(np.log10(c * s), log_y, table))
         np.testing.assert_allclose(numeric, jeans_sigma_r(s, c), rtol=1e-4)
 
 
@@ -132,7 +132,7 @@ def test_anisotropic_jeans_table_matches_a_direct_jeans_integral(q, beta):
         return 1.0 / (q * u * (1 + q * u) ** 2)
 
     for y in (0.1, 1.0, 5.0, 20.0):
-        integral = quad(lambda u: nu(u) * nfw_mass(u) * u ** (2 * beta - 2), y, np.inf,
+        integral = quad(lambda u: nu(u) * nfw_mass_factor(u) * u ** (2 * beta - 2), y, np.inf,
                         limit=200)[0]
         direct = integral / (nu(y) * y ** (2 * beta))
         assert np.interp(np.log10(y), log_y, table) == pytest.approx(direct, rel=1e-3)
@@ -188,7 +188,7 @@ def projected_fraction_beyond(c_gal, extent, rng, n=200_000):
     """P(R > R200c) of tracers on an NFW of concentration c_gal out to extent R200c,
     projected along a random axis (inverse CDF on a fine grid)."""
     x = np.linspace(0, c_gal * extent, 20_001)
-    r = np.interp(rng.random(n), nfw_mass(x) / nfw_mass(x[-1]), x) / c_gal
+    r = np.interp(rng.random(n), nfw_mass_factor(x) / nfw_mass_factor(x[-1]), x) / c_gal
     return np.mean(r * np.sqrt(1 - rng.uniform(-1, 1, n) ** 2) > 1.0)
 
 

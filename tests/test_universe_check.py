@@ -12,6 +12,7 @@ from scipy.special import gamma
 from surveymass.cli import main
 from surveymass.cosmology import default_cosmology
 from surveymass.errors import InputError
+from surveymass.halo import v200c
 from surveymass.phasespace import Aperture
 from surveymass.universe import GALAXY_COLUMNS, HALO_COLUMNS, Universe, write_universe
 from surveymass.universe.check import references as ref
@@ -21,6 +22,7 @@ from surveymass.universe.check.checks import (
     NOT_JUDGED,
     PASS,
     WP_EDGES,
+    blanton03_lf,
     check_luminosity_function,
     check_mass_function,
     check_projected_correlation,
@@ -30,9 +32,7 @@ from surveymass.universe.check.checks import (
     evrard_sigma,
     falco_profile,
     hubble_per_comoving,
-    schechter_magnitudes,
     tinker_counts,
-    v200c,
     wp_subsample_size,
 )
 from surveymass.universe.check.pairs import projected_correlation
@@ -87,7 +87,7 @@ def test_schechter_luminosity_density():
     # int L phi dM = phi* L* Gamma(alpha + 2) for a Schechter function.
     mag = np.linspace(-27.0, -5.0, 200_001)
     lum = 10 ** (-0.4 * (mag - ref.BLANTON03_M_STAR))
-    j = np.trapezoid(lum * schechter_magnitudes(mag), mag)
+    j = np.trapezoid(lum * blanton03_lf(mag), mag)
     assert j == pytest.approx(ref.BLANTON03_PHI_STAR * gamma(ref.BLANTON03_ALPHA + 2), rel=1e-4)
 
 
@@ -166,7 +166,7 @@ def test_mass_function_needs_halos():
 def schechter_universe(offset: float = 0.0, seed: int = 2) -> Universe:
     box, rng = 300.0, np.random.default_rng(seed)
     mag = np.linspace(-23.5, -16.0, 4000)
-    phi = schechter_magnitudes(mag)
+    phi = blanton03_lf(mag)
     n = rng.poisson(np.trapezoid(phi, mag) * box ** 3)
     mags = sample_inverse_cdf(rng, mag, phi, n) + offset
     return make_universe(box, {"m200c": [1e12]},

@@ -13,8 +13,8 @@ import numpy as np
 from astropy.table import Table
 
 from surveymass.cosmology import C_KMS, cosmology_to_dict, default_cosmology
+from surveymass.halo import EVRARD_SIGMA_15, EVRARD_SLOPE
 from surveymass.mocks.trainingset import write_training_set
-from surveymass.models.dispersion import EVRARD_SIGMA_15, EVRARD_SLOPE
 from surveymass.survey import SurveyConfig
 from surveymass.universe.synthetic.nuisance import COLUMN_PREFIX, DEVIATE_COLUMN
 

@@ -26,9 +26,9 @@ import torch
 
 from surveymass.cosmology import cosmology_from_dict, cosmology_to_dict
 from surveymass.errors import InputError
+from surveymass.halo import MSigmaRelation
 from surveymass.models.classifier import InterloperClassifier
 from surveymass.models.deepsets import Architecture
-from surveymass.models.dispersion import MSigmaRelation
 from surveymass.models.features import Normalisation, feature_set
 from surveymass.models.posterior import MassPosterior
 from surveymass.models.typicality import CARD_ENTRY as TYPICALITY_ENTRY

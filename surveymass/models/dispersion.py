@@ -8,32 +8,25 @@ thousands of fields are done at once:
   the sorted velocities. Hand-written because astropy has no gapper.
 * the biweight scale (Beers et al. 1990), from ``astropy.stats.biweight_scale``.
 
-The baseline (Deep Sets paper, eq. 1; Ho et al. 2019) is a power law fitted on training
-mocks, log10 sigma = A log10(E(z) M200c) + B with M200c in h^-1 Msun and E(z) = H(z)/H0,
-the self-similar redshift scaling of Evrard et al. (2008), whose dark-matter relation
-sigma = 1082.9 km/s (h(z) M200c / 1e15 Msun)^0.3361 (their eq. 1 and table 3) is the
-same form with A = 0.3361, B = log10(1082.9) - 15 A and serves as an external check.
+The baseline (Deep Sets paper, eq. 1; Ho et al. 2019) is the power law
+:class:`surveymass.halo.MSigmaRelation` fitted on training mocks (:func:`fit_msigma`).
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from astropy.stats import biweight_scale
 
 from surveymass.errors import InputError
+from surveymass.halo import MSigmaRelation, log10_ez
 
 if TYPE_CHECKING:
     from astropy.cosmology import FLRW
 
 ESTIMATORS = ("gapper", "biweight")
-
-#: Evrard et al. (2008) dark-matter velocity dispersion relation: sigma_15 [km/s], slope.
-EVRARD_SIGMA_15 = 1082.9
-EVRARD_SLOPE = 0.3361
 
 
 def gapper(v: np.ndarray) -> np.ndarray:
@@ -65,46 +58,6 @@ def velocity_dispersion(v: np.ndarray, estimator: str = "gapper") -> np.ndarray:
     if estimator == "biweight":
         return biweight(v)
     raise InputError(f"unknown dispersion estimator {estimator!r}; use one of {ESTIMATORS}")
-
-
-def log10_ez(z: np.ndarray, cosmology: FLRW) -> np.ndarray:
-    """log10 E(z) = log10 H(z)/H0."""
-    return np.log10(cosmology.efunc(np.asarray(z, float)))
-
-
-@dataclass(frozen=True)
-class MSigmaRelation:
-    """log10 sigma = slope log10(E(z) M200c) + intercept; ``scatter`` [dex in sigma] is
-    the rms residual of the fit; ``estimator`` names the dispersion estimator."""
-
-    slope: float
-    intercept: float
-    scatter: float = 0.0
-    estimator: str = "gapper"
-
-    def log10_sigma(self, log10_m200c, z, cosmology: FLRW) -> np.ndarray:
-        """Predicted log10 sigma [km/s] for log10 M200c [h^-1 Msun] at redshift z."""
-        return self.slope * (np.asarray(log10_m200c) + log10_ez(z, cosmology)) + self.intercept
-
-    def log10_mass(self, sigma, z, cosmology: FLRW) -> np.ndarray:
-        """log10 M_sigma [h^-1 Msun], the inverse of the relation at redshift z."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return ((np.log10(sigma) - self.intercept) / self.slope
-                    - log10_ez(z, cosmology))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> MSigmaRelation:
-        return cls(**data)
-
-
-def evrard2008() -> MSigmaRelation:
-    """Evrard et al. (2008) dark-matter relation in this module's form (M in h^-1 Msun)."""
-    return MSigmaRelation(slope=EVRARD_SLOPE,
-                          intercept=np.log10(EVRARD_SIGMA_15) - 15 * EVRARD_SLOPE,
-                          estimator="dark matter")
 
 
 def fit_msigma(log10_m200c: np.ndarray, sigma: np.ndarray, z: np.ndarray, cosmology: FLRW,

@@ -16,9 +16,9 @@ import numpy as np
 
 from surveymass.cosmology import DEFAULT_NS, DEFAULT_SIGMA8, colossus_cosmology
 from surveymass.errors import InputError
-from surveymass.halo import v200c
-from surveymass.models.dispersion import evrard2008
+from surveymass.halo import evrard2008, v200c
 from surveymass.phasespace import Aperture, PhaseSpace
+from surveymass.photometry import schechter_magnitudes
 from surveymass.progress import progress_bar
 from surveymass.universe.check import references as ref
 from surveymass.universe.check.pairs import minimum_image, neighbour_pairs, projected_correlation
@@ -164,12 +164,11 @@ def check_mass_function(source: Source, bin_dex: float = ref.HMF_BIN_DEX,
 
 # --- luminosity function ------------------------------------------------------------------
 
-def schechter_magnitudes(mag: np.ndarray, phi_star: float = ref.BLANTON03_PHI_STAR,
-                         m_star: float = ref.BLANTON03_M_STAR,
-                         alpha: float = ref.BLANTON03_ALPHA) -> np.ndarray:
-    """Schechter luminosity function per magnitude [h^3 Mpc^-3 mag^-1] (Blanton et al. 2003)."""
-    x = 10.0 ** (0.4 * (m_star - np.asarray(mag, dtype=float)))
-    return 0.4 * np.log(10.0) * phi_star * x ** (alpha + 1.0) * np.exp(-x)
+def blanton03_lf(mag: np.ndarray) -> np.ndarray:
+    """The Blanton et al. (2003) r-band luminosity function per magnitude [h^3 Mpc^-3
+    mag^-1] (:func:`surveymass.photometry.schechter_magnitudes` with their parameters)."""
+    return schechter_magnitudes(mag, ref.BLANTON03_PHI_STAR, ref.BLANTON03_M_STAR,
+                                ref.BLANTON03_ALPHA)
 
 
 def check_luminosity_function(source: Source, bin_mag: float = ref.LF_BIN_MAG,
@@ -182,7 +181,7 @@ def check_luminosity_function(source: Source, bin_mag: float = ref.LF_BIN_MAG,
         n_sim += np.histogram(chunk["mag_r"], bins=edges)[0]
     volume = source.box_size ** 3
     grid = np.linspace(edges[:-1], edges[1:], 9)  # (9, n_bins)
-    n_ref = np.trapezoid(schechter_magnitudes(grid), grid, axis=0) * volume
+    n_ref = np.trapezoid(blanton03_lf(grid), grid, axis=0) * volume
     judged = (edges[:-1] >= mag_range[0] - 1e-9) & (edges[1:] <= mag_range[1] + 1e-9)
     ratio, sigma, fails = _ratio_verdicts(n_sim, n_ref, judged, tolerance)
     centres = 0.5 * (edges[:-1] + edges[1:])
@@ -305,7 +304,7 @@ def check_projected_correlation(source: Source, thresholds: tuple[float, ...] = 
 def evrard_sigma(m200c: np.ndarray, redshift: float, cosmology) -> np.ndarray:
     """1-D dark-matter velocity dispersion [km/s] of Evrard et al. (2008) for M200c [h^-1 Msun].
 
-    The relation is :func:`surveymass.models.dispersion.evrard2008` (one source of truth).
+    The relation is :func:`surveymass.halo.evrard2008` (one source of truth).
     """
     with np.errstate(divide="ignore", invalid="ignore"):  # M <= 0 -> sigma 0 or NaN
         log10_m = np.log10(np.asarray(m200c, float))

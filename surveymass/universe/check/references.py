@@ -53,7 +53,7 @@ WP_TOLERANCE = 0.20
 
 # --- satellite velocity dispersion --------------------------------------------------------
 #: The Evrard et al. (2008, ApJ 672, 122) relation sigma_DM(M200c, z) the satellites are
-#: compared with is :func:`surveymass.models.dispersion.evrard2008`.
+#: compared with is :func:`surveymass.halo.evrard2008`.
 SIGMA_MIN_LOG10_MASS = 13.5
 SIGMA_TOLERANCE = 0.05
 

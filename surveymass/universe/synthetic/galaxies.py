@@ -23,6 +23,7 @@ from scipy.integrate import cumulative_trapezoid
 from scipy.special import lambertw, spence
 
 from surveymass.halo import nfw_mass_factor, v200c
+from surveymass.photometry import schechter_magnitudes
 from surveymass.universe.synthetic.config import SyntheticConfig
 from surveymass.universe.synthetic.halos import (
     mass_function_dndlnm,
@@ -113,13 +114,6 @@ def clf_magnitude_function(config: SyntheticConfig, mags: np.ndarray,
     return (cen_per_dex + sat_per_dex) @ dn * per_mag, cen
 
 
-def schechter_magnitudes(mags: np.ndarray, phi_star: float, m_star: float,
-                         alpha: float) -> np.ndarray:
-    """Schechter LF per magnitude [h^3 Mpc^-3 mag^-1] (Blanton et al. 2003 form)."""
-    x = 10 ** (-0.4 * (np.asarray(mags) - m_star))
-    return 0.4 * np.log(10.0) * phi_star * x ** (alpha + 1) * np.exp(-x)
-
-
 @dataclass(frozen=True)
 class MagnitudeMap:
     """Monotone map from CLF magnitudes to magnitudes with the Blanton et al. (2003) LF:
@@ -170,11 +164,6 @@ def derived_min_mass(config: SyntheticConfig, clf_mag_limit: float) -> float:
 
 # --- galaxies of a chunk of halos -----------------------------------------------------------
 
-def nfw_mass(y: np.ndarray) -> np.ndarray:
-    """NFW enclosed-mass shape m(y) = ln(1 + y) - y / (1 + y), y = r / r_s."""
-    return nfw_mass_factor(y)
-
-
 def satellite_extent(config: SyntheticConfig, concentration: np.ndarray) -> np.ndarray:
     """Outer radius of the satellites in units of R200c: R_vir / R200c (Bryan & Norman 1998,
     the halo boundary of Rockstar catalogues such as Uchuu) or 1 (``satellite_truncation``)."""
@@ -188,7 +177,7 @@ def nfw_radii(concentration: np.ndarray, rng: np.random.Generator) -> np.ndarray
     """Radii r / R200c drawn from NFW profiles truncated at R200c, by the exact inverse CDF
     with the Lambert W function (Robotham & Howlett 2018, RNAAS 2, 55)."""
     c = np.asarray(concentration, float)
-    q = rng.random(c.size) * nfw_mass(c)
+    q = rng.random(c.size) * nfw_mass_factor(c)
     w = lambertw(-np.exp(-q - 1.0), k=0).real
     return (-1.0 / w - 1.0) / c
 
@@ -219,7 +208,7 @@ def anisotropic_jeans_table(concentration_ratio: float, beta: float
     log_y = np.linspace(-5.0, 6.0, 4401)
     y = 10 ** log_y
     nu = 1.0 / (concentration_ratio * y * (1.0 + concentration_ratio * y) ** 2)
-    per_ln = nu * nfw_mass(y) * y ** (2 * beta - 1)  # integrand times u (d ln u)
+    per_ln = nu * nfw_mass_factor(y) * y ** (2 * beta - 1)  # integrand times u (d ln u)
     steps = 0.5 * (per_ln[1:] + per_ln[:-1]) * np.diff(log_y) * np.log(10.0)
     outer = np.concatenate([np.cumsum(steps[::-1])[::-1], [0.0]])
     return log_y, outer / (nu * y ** (2 * beta))
@@ -236,10 +225,10 @@ def satellite_sigma_r(config: SyntheticConfig, s: np.ndarray, extent: np.ndarray
     c, x = np.asarray(concentration, float), np.asarray(extent, float)
     q, beta = config.satellite_concentration_ratio, config.satellite_anisotropy
     if q == 1.0 and beta == 0.0:
-        return jeans_sigma_r(s, c * x) * (v200 * np.sqrt(nfw_mass(c * x) / nfw_mass(c) / x))
+        return jeans_sigma_r(s, c * x) * (v200 * np.sqrt(nfw_mass_factor(c * x) / nfw_mass_factor(c) / x))
     log_y, table = anisotropic_jeans_table(q, beta)
     y = np.clip(np.asarray(s, float) * x * c, 10 ** log_y[0], 10 ** log_y[-1])
-    return v200 * np.sqrt(c / nfw_mass(c) * np.interp(np.log10(y), log_y, table))
+    return v200 * np.sqrt(c / nfw_mass_factor(c) * np.interp(np.log10(y), log_y, table))
 
 
 def orbital_velocities(sigma_r: np.ndarray, directions: np.ndarray, beta: float,
@@ -251,11 +240,6 @@ def orbital_velocities(sigma_r: np.ndarray, directions: np.ndarray, beta: float,
     k = np.sqrt(1.0 - beta)
     radial = np.einsum("ij,ij->i", xi, directions)[:, None] * directions
     return (k * xi + (1.0 - k) * radial) * sigma_r[:, None]
-
-
-def virial_velocity(config: SyntheticConfig, m200c: np.ndarray, r200c: np.ndarray) -> np.ndarray:
-    """V200c = sqrt(G M200c / R200c) [km/s], R200c physical (comoving / (1 + z))."""
-    return v200c(m200c, r200c, config.redshift)
 
 
 def random_directions(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -382,7 +366,7 @@ class GalaxyModel:
             x = np.where(outer, cfg.satellite_outer_extent, x)
         s = nfw_radii(c * cfg.satellite_concentration_ratio * x, rng)
         directions = random_directions(host.size, rng)
-        v200 = virial_velocity(cfg, halos["m200c"][host], r200)
+        v200 = v200c(halos["m200c"][host], r200, cfg.redshift)
         sigma = satellite_sigma_r(cfg, s, x, c, v200) * cfg.satellite_velocity_bias
         return (directions * (s * x * r200)[:, None],
                 orbital_velocities(sigma, directions, cfg.satellite_anisotropy, rng))

@@ -26,9 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from surveymass.halo import nfw_mass_factor
+from surveymass.halo import nfw_mass_factor, v200c
 from surveymass.universe.synthetic.config import SyntheticConfig
-from surveymass.universe.synthetic.galaxies import virial_velocity
 
 _RADIAL_STEPS = 48
 
@@ -130,7 +129,7 @@ def infall_velocities(att: Attractors, pull: Pull, sep: np.ndarray, vel: np.ndar
     unit = sep / dist[:, None]
     rel = vel[pull.halo] - att.vel[a]
     radial = np.einsum("ij,ij->i", rel, unit)
-    v200 = virial_velocity(config, att.m200c[a], r200)
+    v200 = v200c(att.m200c[a], r200, config.redshift)
     s = np.maximum(dist / r200, 1.0)
     v_inf = -config.infall_amplitude * v200 * s ** -config.infall_slope
     weight = np.clip(2.0 - 2.0 * s / config.infall_radius, 0.0, 1.0)
