@@ -403,17 +403,19 @@ def weigh_coma(shipped, ra=194.95, dec=27.98, z=0.0231, galaxies=None):
 
 def test_coma_at_its_centre_is_not_flagged(shipped):
     row = weigh_coma(shipped)
-    assert row["log10_m200c_median"] == pytest.approx(14.91, abs=0.02)
+    assert row["log10_m200c_median"] == pytest.approx(14.84, abs=0.02)
     assert row["flags"] == ""
 
 
 def test_a_wrong_centre_of_coma_is_flagged(shipped):
-    """0.5 deg north of Coma (0.6 h^-1 Mpc): 3 members of 611 galaxies and 13.31 while
-    M-sigma says 14.98 (before: no flag)."""
+    """0.5 deg north of Coma (0.6 h^-1 Mpc): 3 members of 611 galaxies and 14.11 +0.36
+    -0.51 while M-sigma says 14.59 (the first bundle: 13.31 and no flag). The posterior is
+    wide enough that the centre offsets stay inside it; the member fraction and the
+    typicality check catch it."""
     row = weigh_coma(shipped, dec=28.48)
     assert row["n_members"] < 0.01 * row["n_galaxies"]
-    assert row["log10_m200c_median"] < 13.5 < 14.8 < row["log10_m200c_msigma"]
-    assert {"membership_collapse", "centre_sensitive"} <= set(row["flags"].split(","))
+    assert row["log10_m200c_median"] < 14.3 < 14.5 < row["log10_m200c_msigma"]
+    assert {"membership_collapse", "misspecified"} <= set(row["flags"].split(","))
 
 
 @pytest.mark.parametrize("dv", [570.0, -570.0])
@@ -460,9 +462,12 @@ def test_redshift_offset_in_units_of_the_centre_uncertainty():
 def test_coma_without_magnitudes_is_flagged(shipped):
     galaxies = shipped[1].galaxies.copy()
     galaxies["mag_r"] = np.nan
-    row = weigh_coma(shipped, galaxies=galaxies)
+    row, with_magnitudes = weigh_coma(shipped, galaxies=galaxies), weigh_coma(shipped)
     assert row["flags"] == "no_magnitudes"
-    assert row["log10_m200c_median"] > weigh_coma(shipped)["log10_m200c_median"] + 0.03
+    # no depth cut: the 7 galaxies fainter than r = 17.77 enter; the marginalised bundle
+    # hardly moves (+0.006 dex; the first bundle, which leaned on richness: +0.05)
+    assert row["n_galaxies"] == with_magnitudes["n_galaxies"] + 7
+    assert abs(row["log10_m200c_median"] - with_magnitudes["log10_m200c_median"]) < 0.03
 
 
 def test_msigma_disagreement_in_combined_widths(shipped):

@@ -58,8 +58,9 @@ def test_the_mass_function_prior_moves_coma_down_by_the_eddington_term(shipped):
     mf = weigh(*shipped, prior="mass-function")
     assert flat["prior"] == "flat" and mf["prior"] == "mass-function"
     shift = mf["log10_m200c_median"] - flat["log10_m200c_median"]
-    # width ~0.04 dex on a mass function falling ~e^-3 per dex at 10^15: -0.005 dex
-    assert -0.03 < shift < 0.0
+    # Eddington: -sigma^2 times the mass function's slope d ln n / d log10 M, for a
+    # posterior sigma ~0.09 dex on a slope of -3 to -7 per dex near 10^15: -0.02 to -0.06
+    assert -0.06 < shift < -0.02
     assert "low_prior_support" not in mf["flags"]
 
 
@@ -132,13 +133,15 @@ def test_a_companion_of_another_aperture_is_refused(toy_with_companion, tmp_path
 
 
 def test_the_shipped_bundle_weighs_coma_with_its_kinematics_only_companion(shipped):
-    """The shipped companion sees phase space only: a wider posterior than the full one,
-    centred near M-sigma (14.86 +0.10 -0.11 against 14.91 +0.04 -0.04)."""
+    """The shipped companion sees phase space only: a posterior at least as wide as the
+    full one's and centred near M-sigma (14.86 +0.10 -0.11 against 14.84 +0.10 -0.09: the
+    marginalised full bundle claims little more than phase space supports)."""
     bundle, field = shipped
     companion = kinematic_companion(bundle)
     assert companion.name == "sdss_legacy_kinematic"
     assert companion.normalisation.features == "kinematic"
     row = weigh(bundle, field, kinematic=companion)
     width = row["log10_m200c_kinematic_p84"] - row["log10_m200c_kinematic_p16"]
-    assert width > 2 * (row["log10_m200c_p84"] - row["log10_m200c_p16"])
+    assert width > row["log10_m200c_p84"] - row["log10_m200c_p16"]
     assert abs(row["log10_m200c_kinematic_median"] - row["log10_m200c_msigma"]) < 0.1
+    assert abs(row["log10_m200c_kinematic_median"] - row["log10_m200c_median"]) < 0.05
