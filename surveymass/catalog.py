@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table
 
+from surveymass.cluster import Cluster
 from surveymass.cosmology import C_KMS
 from surveymass.errors import InputError
 from surveymass.outputs import check_outputs
 from surveymass.provenance import atomic_path, provenance
-from surveymass.registry import Cluster
 
 #: Extension that holds the galaxies in a catalogue FITS file.
 EXTNAME = "GALAXIES"

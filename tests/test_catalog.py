@@ -21,11 +21,11 @@ from surveymass.catalog import (
     standardize,
     write_catalog,
 )
+from surveymass.cluster import Cluster
 from surveymass.cosmology import C_KMS, default_cosmology
 from surveymass.errors import InputError
 from surveymass.paths import CATALOGS
 from surveymass.phasespace import Aperture, sky_to_phase_space
-from surveymass.registry import Cluster
 
 COMA = Cluster("Coma", 194.95, 27.98, 0.0231)
 RECORDED = Path(__file__).parent / "data" / "recorded"

@@ -24,6 +24,7 @@ from toy_clusters import trained_toy_bundle
 
 from surveymass.catalog import read_catalog
 from surveymass.cli import main
+from surveymass.cluster import Cluster
 from surveymass.cosmology import C_KMS, transverse_comoving_distance
 from surveymass.inference.infer import ClusterField, infer_fields
 from surveymass.models.bundle import CARD, load_bundle, write_card
@@ -31,7 +32,6 @@ from surveymass.models.datasets import load_split
 from surveymass.models.predict import predict
 from surveymass.paths import CATALOGS
 from surveymass.photometry import absolute_magnitude_limit
-from surveymass.registry import Cluster
 
 COMA = CATALOGS / "coma_sdss.fits"
 RESULT_COLUMNS = ["name", "ra", "dec", "z", "n_galaxies", "n_members", "sigma_v",

@@ -19,7 +19,6 @@ from surveymass.models.pipeline import train_bundle, typicality_reference
 from surveymass.models.training import TrainingConfig
 from surveymass.models.typicality import REFERENCE_FILE
 from surveymass.paths import CATALOGS
-from surveymass.registry import Cluster
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,11 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
+from surveymass.cli.options import cluster_from_coordinates, cluster_from_options
+from surveymass.cluster import Cluster
 from surveymass.errors import InputError, ServiceError
 from surveymass.registry import (
     REGISTRY_PATH,
-    Cluster,
-    cluster_from_coordinates,
-    cluster_from_options,
     lookup,
     registry_aliases,
     registry_clusters,

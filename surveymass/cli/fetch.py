@@ -49,9 +49,9 @@ def fetch(
 
     Writes a FITS sky catalogue: columns ra, dec, z, z_err, mag_r, source, objid,
     and a header with the cluster, the query and the counts. Answers are cached."""
+    from surveymass.cli.options import cluster_from_options
     from surveymass.fetch import FieldQuery, fetch_field
     from surveymass.outputs import check_outputs
-    from surveymass.registry import cluster_from_options
 
     cluster = cluster_from_options(name, ra, dec, z)
     if cluster is None:

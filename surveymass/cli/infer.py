@@ -51,9 +51,9 @@ def infer_command(
 ) -> None:
     """Weigh clusters: membership probabilities, velocity dispersion, M-sigma mass and
     the posterior of log10 M200c (h^-1 Msun) for every cluster in CATALOGS."""
+    from surveymass.cli.options import cluster_from_options
     from surveymass.inference.infer import details_path, run_infer
     from surveymass.paths import catalog_path
-    from surveymass.registry import cluster_from_options
 
     cluster = cluster_from_options(name, ra, dec, z)
     result = run_infer([catalog_path(c) for c in catalogs], model=model, output=output,

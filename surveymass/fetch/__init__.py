@@ -19,6 +19,7 @@ import numpy as np
 from astropy.table import Table
 
 from surveymass.catalog import clean_catalog, standardize, write_catalog
+from surveymass.cluster import Cluster
 from surveymass.cosmology import default_cosmology, transverse_comoving_distance
 from surveymass.errors import InputError, SurveymassError
 from surveymass.fetch.cache import cache_key, cached_query
@@ -27,7 +28,6 @@ from surveymass.fetch.ned import query_ned
 from surveymass.fetch.network import with_retries
 from surveymass.fetch.sdss import RELEASES, query_sdss
 from surveymass.phasespace import Aperture, redshift_at_velocity, sky_to_phase_space
-from surveymass.registry import Cluster
 
 SERVICES = ("sdss", "ned")
 SERVICE_NAMES = {"sdss": "SDSS SkyServer", "ned": "NED"}

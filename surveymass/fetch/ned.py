@@ -1,11 +1,17 @@
-"""NED galaxies with spectroscopic redshifts around a position (astroquery.ipac.ned)."""
+"""NED (astroquery.ipac.ned): galaxies with spectroscopic redshifts around a position, and
+cluster-name resolution (the registry's fallback)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from astropy.table import Table
 
 from surveymass.catalog import spectroscopic_galaxies, standardize
+from surveymass.cluster import Cluster
+from surveymass.errors import InputError
+from surveymass.fetch.network import describe, with_retries
 
 
 def query_ned(ra: float, dec: float, radius_arcmin: float) -> Table:
@@ -46,3 +52,31 @@ def ned_to_catalog(raw: Table | None) -> Table:
 
 def _first(table: Table, *names: str) -> str:
     return next((n for n in names if n in table.colnames), names[0])
+
+
+def resolve_name(name: str) -> Cluster:
+    """Resolve ``name`` with NED's object query (retried, see
+    :func:`surveymass.fetch.network.with_retries`); InputError when NED does not know the
+    name, ServiceError when NED cannot be reached or answers with another error."""
+    from astroquery.exceptions import RemoteServiceError
+    from astroquery.ipac.ned import Ned
+
+    def query():
+        try:
+            return Ned.query_object(name)
+        except RemoteServiceError as exc:  # NED's answer to a name it cannot resolve
+            return exc
+
+    result = with_retries(query, "NED", hint="")
+    if isinstance(result, RemoteServiceError):
+        raise InputError(f"could not resolve it ({' '.join(describe(result).split())})")
+    if result is None or len(result) == 0:
+        raise InputError("no object of that name")
+    row = result[0]
+    ra_col = "RA" if "RA" in result.colnames else "RA(deg)"
+    dec_col = "DEC" if "DEC" in result.colnames else "DEC(deg)"
+    z = row["Redshift"]
+    if z is None or getattr(z, "mask", False) or not math.isfinite(float(z)) or float(z) <= 0:
+        raise InputError("NED knows the object but gives no positive redshift")
+    return Cluster(str(row["Object Name"]).strip() or name, float(row[ra_col]),
+                   float(row[dec_col]), float(z), source="NED object query")

@@ -39,6 +39,7 @@ import numpy as np
 from astropy.stats import biweight_location
 from astropy.table import MaskedColumn, QTable, Table
 
+from surveymass.cluster import Cluster
 from surveymass.errors import InputError
 from surveymass.models import typicality
 from surveymass.models.data import FieldSet, pad
@@ -48,7 +49,6 @@ from surveymass.outputs import check_outputs, staged_outputs
 from surveymass.paths import DEFAULT_OUTPUT
 from surveymass.phasespace import PhaseSpace
 from surveymass.provenance import file_sha256, provenance
-from surveymass.registry import Cluster
 from surveymass.survey import selection_applied
 
 #: Footprint coverage of the aperture below which a cluster is flagged as incomplete.
