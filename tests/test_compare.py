@@ -14,6 +14,7 @@ from scipy.optimize import brentq
 from surveymass.cli import main
 from surveymass.cosmology import C_KMS, default_cosmology, transverse_comoving_distance
 from surveymass.errors import InputError, ServiceError
+from surveymass.fetch import galwcat
 from surveymass.fetch.cache import CacheWarning
 from surveymass.inference import galweight
 from surveymass.inference.compare import (
@@ -287,7 +288,7 @@ def test_galweight_recorded_response_is_parsed_and_cached(monkeypatch, recorded_
     assert row["log10_m200c_err_hi"] == pytest.approx(np.log10((m200 + e_m200) / m200))
     assert ref.meta["galweight_mass_unit"] == "solMass; h convention: h^-1 Msun"
     # the second call reads the cache: no request
-    assert galweight.cache_path().exists()
+    assert galwcat.cache_path().exists()
     again = galweight.galweight_reference()
     assert len(sent) == 1
     np.testing.assert_array_equal(again["log10_m200c"], ref["log10_m200c"])
@@ -340,24 +341,24 @@ def test_galweight_without_a_cluster_table_names_what_it_found(recorded_votable)
     table.remove_columns([n for n in table.colnames if n.startswith(("M", "e_M"))])
     tables = TableList({"J/ApJS/246/2/other": table})
     with pytest.raises(ServiceError, match="J/ApJS/246/2/other: ClID, RAdeg, DEdeg, z"):
-        galweight.select_cluster_table(tables)
+        galwcat.select_cluster_table(tables)
 
 
 def test_galweight_corrupted_cache_is_refetched_with_a_warning(monkeypatch, recorded_votable):
     sent = _fake_vizier(monkeypatch, recorded_votable)
-    path = galweight.cache_path()
+    path = galwcat.cache_path()
     path.parent.mkdir(parents=True)
     path.write_text("# %ECSV 1.0\n# ---\n# truncated by a crash")
     with pytest.warns(CacheWarning, match="damaged"):
-        table = galweight.fetch_galweight_table()
+        table = galwcat.fetch_galweight_table()
     assert len(sent) == 1 and len(table) == 40
-    assert galweight.fetch_galweight_table().colnames == table.colnames  # repaired
+    assert galwcat.fetch_galweight_table().colnames == table.colnames  # repaired
 
 
 def test_galweight_unreachable_is_a_service_error_after_retries(monkeypatch):
     sent = _fake_vizier(monkeypatch, requests.ConnectionError("no route to host"))
     with pytest.raises(ServiceError, match="after 3 tries.*no route to host.*cached copy"):
-        galweight.fetch_galweight_table(retries=3, backoff_s=0.0)
+        galwcat.fetch_galweight_table(tries=3, first_delay_s=0.0)
     assert len(sent) == 3
 
 
@@ -366,7 +367,7 @@ def test_galweight_http_4xx_is_not_retried(monkeypatch):
     response.status_code = 404
     sent = _fake_vizier(monkeypatch, requests.HTTPError("404 Not Found", response=response))
     with pytest.raises(ServiceError, match="answered with an error.*404"):
-        galweight.fetch_galweight_table(retries=3, backoff_s=0.0)
+        galwcat.fetch_galweight_table(tries=3, first_delay_s=0.0)
     assert len(sent) == 1
 
 
@@ -466,7 +467,7 @@ def test_reference_masses_at_coma_and_a_mistyped_against():
 
 @pytest.mark.live
 def test_live_vizier_galwcat19_has_the_expected_cluster_table():
-    table = galweight.fetch_galweight_table(refresh=True)
+    table = galwcat.fetch_galweight_table(refresh=True)
     ref = galweight.galweight_reference(table)
     assert 1700 < len(ref) < 1900
     assert 13.0 < np.median(ref["log10_m200c"]) < 15.0

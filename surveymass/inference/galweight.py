@@ -8,18 +8,12 @@ applied here (:data:`GALWEIGHT_MASS_H`) and recorded in the output metadata. Mas
 median, once converted, is not a cluster mass (:data:`PLAUSIBLE_LOG10_M200`) are refused:
 the unit was misread.
 
-The VizieR catalogue (J/ApJS/246/2) holds a cluster table and a member-galaxy table; the
-cluster table is recognised by its content (positions and an M200 column), not by a
-hard-coded table name. The raw cluster table is cached in the query cache
-(:mod:`surveymass.fetch.cache`) and fetched with :func:`surveymass.fetch.network.with_retries`.
+The raw cluster table comes from :mod:`surveymass.fetch.galwcat` (VizieR, cached).
 """
 
 from __future__ import annotations
 
-import re
-import time
 import warnings
-from pathlib import Path
 
 import astropy.units as u
 import numpy as np
@@ -27,11 +21,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable, Table
 
 from surveymass.errors import ServiceError
-from surveymass.fetch.cache import cache_path as _query_cache_path
-from surveymass.fetch.cache import cached_query
-from surveymass.fetch.network import TRIES, with_retries
+from surveymass.fetch.galwcat import cluster_columns, fetch_galweight_table
 
-VIZIER_CATALOG = "J/ApJS/246/2"
 REFERENCE = "Abdullah et al. 2020, ApJS 246, 2 (GalWCat19)"
 #: h convention of GalWCat19 masses: 1.0 means h^-1 Msun (see the module doc).
 GALWEIGHT_MASS_H = 1.0
@@ -39,92 +30,6 @@ GALWEIGHT_MASS_H = 1.0
 DEFAULT_MASS_UNIT = 1.0 * u.Msun
 #: Range [log10 h^-1 Msun] the median GalWCat19 M200 must fall in once its unit is applied.
 PLAUSIBLE_LOG10_M200 = (13.0, 15.5)
-
-_ID_NAMES = ("ClID", "GalWCat19", "GalWCat", "ID", "Seq", "Name", "Cl")
-_M200 = re.compile(r"^(log)?_?M_?200c?$", re.IGNORECASE)
-
-
-#: Query-cache key of the raw GalWCat19 cluster table: a readable name (one fixed query),
-#: the file ``$SURVEYMASS_CACHE/vizier/J_ApJS_246_2_clusters.ecsv``.
-CACHE_KEY = "vizier/" + VIZIER_CATALOG.replace("/", "_") + "_clusters"
-
-
-def cache_path() -> Path:
-    """Where the raw GalWCat19 cluster table is cached (ECSV, in the query cache)."""
-    return _query_cache_path(CACHE_KEY)
-
-
-def fetch_galweight_table(refresh: bool = False, retries: int = TRIES,
-                          backoff_s: float = 2.0) -> Table:
-    """The raw GalWCat19 cluster table as VizieR serves it, from the cache when present.
-
-    A cache file that cannot be read, does not match its recorded length and checksum, or
-    holds no cluster table, is fetched again with a warning
-    (:func:`~surveymass.fetch.cache.cached_query`). Transient failures are retried ``retries`` times in all, waiting
-    ``backoff_s``, then twice as long each time (:func:`~surveymass.fetch.network.
-    with_retries`); then, or at once for an error answer or an unreachable network,
-    :class:`ServiceError`.
-    """
-    def query() -> Table:
-        tables = with_retries(_query_vizier, f"VizieR ({VIZIER_CATALOG})", tries=retries,
-                              first_delay_s=backoff_s,
-                              hint=f"Check the network and try again later, or place a "
-                              f"cached copy at {cache_path()}")
-        if len(tables) == 0:
-            raise ServiceError(f"VizieR returned no tables for {VIZIER_CATALOG}; the "
-                               "catalogue may have moved: check https://vizier.cds.unistra.fr")
-        table = select_cluster_table(tables)
-        table.meta["vizier_catalog"] = VIZIER_CATALOG
-        table.meta["queried_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        return table
-
-    return cached_query(CACHE_KEY, query, use_cache=not refresh, validate=_cluster_columns)
-
-
-def _query_vizier():
-    """All tables of the GalWCat19 VizieR catalogue, all rows and all columns."""
-    from astroquery.vizier import Vizier
-
-    return Vizier(row_limit=-1, columns=["**"]).get_catalogs(VIZIER_CATALOG)
-
-
-def select_cluster_table(tables) -> Table:
-    """The cluster table among the catalogue's tables: positions, redshift and M200."""
-    for name in tables.keys():  # noqa: SIM118 - astroquery's TableList is a list
-        table = tables[name]
-        try:
-            _cluster_columns(table)
-        except ServiceError:
-            continue
-        table.meta["vizier_table"] = name
-        return table
-    listing = "; ".join(f"{name}: {', '.join(tables[name].colnames[:12])}"
-                        for name in tables.keys())  # noqa: SIM118
-    raise ServiceError(f"no table of {VIZIER_CATALOG} has RA, Dec, z and an M200 column "
-                       f"(tables: {listing}); the VizieR format changed, please report it")
-
-
-def _first(table: Table, names: tuple[str, ...]) -> str | None:
-    return next((n for n in names if n in table.colnames), None)
-
-
-def _cluster_columns(table: Table) -> dict[str, str | None]:
-    """Names of the columns that matter in a GalWCat19 cluster table."""
-    from surveymass.catalog import find_columns  # the one map of ra/dec/z spellings
-
-    mass = next((n for n in table.colnames if _M200.match(n)), None)
-    sky = find_columns(table.colnames)
-    cols = {"ra": sky.get("ra"), "dec": sky.get("dec"), "z": sky.get("z") or sky.get("z_cl"),
-            "mass": mass}
-    missing = [k for k, v in cols.items() if v is None]
-    if missing:
-        raise ServiceError(f"table lacks {', '.join(missing)} columns")
-    ucd_id = next((n for n in table.colnames
-                   if table[n].meta.get("ucd", "").startswith("meta.id;meta.main")), None)
-    cols["id"] = ucd_id or _first(table, _ID_NAMES)
-    cols["err_lo"] = _first(table, (f"e_{mass}",))
-    cols["err_hi"] = _first(table, (f"E_{mass}",)) or cols["err_lo"]
-    return cols
 
 
 def _mass_unit_scale(column) -> float:
@@ -149,7 +54,7 @@ def galweight_reference(raw: Table | None = None, **fetch_kwargs) -> QTable:
     flags. ``raw`` defaults to :func:`fetch_galweight_table` (``fetch_kwargs`` go there).
     """
     raw = fetch_galweight_table(**fetch_kwargs) if raw is None else raw
-    cols = _cluster_columns(raw)
+    cols = cluster_columns(raw)
     ra, dec = _positions_deg(raw[cols["ra"]], raw[cols["dec"]])
     log_m, err_lo, err_hi = _log_masses(raw, cols)
     names = (_names(raw[cols["id"]]) if cols["id"]
