@@ -55,10 +55,8 @@ def shipped(kind: str, name_or_path: str | Path) -> Path | None:
     if len(path.parts) != 1 or path.is_absolute():
         return None
     folder, suffix = SHIPPED[kind]
-    for candidate in (folder / path.name, folder / f"{path.name}{suffix}"):
-        if candidate.exists():
-            return candidate
-    return None
+    names = dict.fromkeys((path.name, f"{path.name}{suffix}"))  # one name when suffix is ""
+    return next((folder / name for name in names if (folder / name).exists()), None)
 
 
 def catalog_path(name_or_path: str | Path) -> Path:

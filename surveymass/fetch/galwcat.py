@@ -44,9 +44,9 @@ def fetch_galweight_table(refresh: bool = False, tries: int = TRIES,
     A cache file that cannot be read, does not match its recorded length and checksum, or
     holds no cluster table, is fetched again with a warning
     (:func:`~surveymass.fetch.cache.cached_query`). Transient failures are retried ``tries``
-    times in all, waiting ``first_delay_s``, then twice as long each time (:func:`~surveymass.fetch.network.
-    with_retries`); then, or at once for an error answer or an unreachable network,
-    :class:`ServiceError`.
+    times in all, waiting ``first_delay_s``, then twice as long each time
+    (:func:`~surveymass.fetch.network.with_retries`); then, or at once for an error answer
+    or an unreachable network, :class:`ServiceError`.
     """
     def query() -> Table:
         tables = with_retries(_query_vizier, f"VizieR ({VIZIER_CATALOG})", tries=tries,

@@ -23,17 +23,17 @@ For one halo and one line of sight n (a unit vector in the box):
    with u the galaxy's own line of sight (DESIGN); a Gaussian redshift error of
    ``survey.velocity_error_kms`` (rest frame); the apparent magnitude
    (:func:`surveymass.photometry.apparent_magnitude`).
-4. Survey, through :func:`surveymass.observe.observe_field` (the path of real catalogues
-   in ``infer``): :meth:`~surveymass.survey.SurveyConfig.observes` (the magnitude limit, and
+4. Survey, through :func:`surveymass.observe.observe_field` (the path of real catalogues in
+   ``infer``): :meth:`~surveymass.survey.SurveyConfig.observes` (the magnitude limit, and
    for a volume-limited survey the absolute-magnitude and galaxy-redshift limits from the
-   observed redshift, as for real data); fibre collisions among the observable galaxies of the window
-   (:func:`surveymass.masks.fibres.apply_fibre_collisions`; galaxies far outside the
-   velocity window are not in it, which misses the few collisions with unrelated
+   observed redshift, as for real data); fibre collisions among the observable galaxies of
+   the window (:func:`surveymass.masks.fibres.apply_fibre_collisions`; galaxies far outside
+   the velocity window are not in it, which misses the few collisions with unrelated
    fore/background galaxies); optionally the footprint completeness.
 5. Phase space by :func:`surveymass.phasespace.sky_to_phase_space` and the
-   :class:`~surveymass.phasespace.Aperture` cut (also in ``observe_field``). ``cylindrical`` keeps every
-   galaxy in the aperture, ``idealised`` only members of the target halo (in the aperture
-   too, so that the setups differ only by interlopers). Fields with fewer than
+   :class:`~surveymass.phasespace.Aperture` cut (also in ``observe_field``). ``cylindrical``
+   keeps every galaxy in the aperture, ``idealised`` only members of the target halo (in the
+   aperture too, so that the setups differ only by interlopers). Fields with fewer than
    ``aperture.min_galaxies`` galaxies are dropped.
 
 Truth: ``is_member`` (host is the target halo; centrals of neighbouring halos are
