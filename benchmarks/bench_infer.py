@@ -72,7 +72,7 @@ def toy_batch(n: int):
     from toy_clusters import make_fields
 
     from surveymass.cluster import Cluster
-    from surveymass.inference.infer import ClusterField
+    from surveymass.inference.fields import ClusterField
 
     fields, galaxies = make_fields(n, seed=11, z_range=(0.03, 0.09))
     gal_field = np.asarray(galaxies["field_id"])

@@ -32,9 +32,10 @@ from pathlib import Path
 from _machine import machine  # benchmarks/ is on sys.path
 from tqdm import tqdm
 
-from surveymass.mocks.build import FieldRunner, TrainingSetConfig, flat_fields, make_training_set
-from surveymass.mocks.fields import FieldMaker, MockConfig
-from surveymass.mocks.lines_of_sight import HaloDirections, MassBins
+from surveymass.mocks.build import FieldRunner, flat_fields, make_training_set
+from surveymass.mocks.config import MassBins, MockConfig, TrainingSetConfig
+from surveymass.mocks.fields import FieldMaker
+from surveymass.mocks.lines_of_sight import HaloDirections
 from surveymass.survey import load_survey
 from surveymass.universe.store import read_universe
 

@@ -32,7 +32,7 @@ from toy_clusters import write_toy_training_set  # noqa: E402
 
 from surveymass.cosmology import default_cosmology  # noqa: E402
 from surveymass.halo import evrard2008  # noqa: E402
-from surveymass.mocks.build import TrainingSetConfig  # noqa: E402
+from surveymass.mocks.config import TrainingSetConfig  # noqa: E402
 from surveymass.models.bundle import Bundle, build_networks  # noqa: E402
 from surveymass.models.datasets import load_split, training_set_info  # noqa: E402
 from surveymass.models.deepsets import Architecture  # noqa: E402

@@ -12,7 +12,8 @@ import warnings
 
 import numpy as np
 
-from surveymass.mocks.fields import FieldMaker, MockConfig
+from surveymass.mocks.config import MockConfig
+from surveymass.mocks.fields import FieldMaker
 from surveymass.mocks.lines_of_sight import HaloDirections
 from surveymass.survey import load_survey
 from surveymass.universe.store import read_universe

@@ -372,7 +372,7 @@ def read_catalog(path: str | Path, source: str = "") -> tuple[Table, Cluster | N
     path = Path(path)
     if not path.exists():
         raise InputError(f"catalogue {path} does not exist")
-    raw = _read_any(path)
+    raw = read_table(path)
     if len(raw) == 0:
         raise InputError(f"catalogue {path} holds no rows")
     table = standardize(raw, source=source)
@@ -385,9 +385,15 @@ def read_catalog(path: str | Path, source: str = "") -> tuple[Table, Cluster | N
 NED_TEXT_HEADER = "No.\t"
 
 
-def _read_any(path: Path) -> Table:
+def read_table(path: Path) -> Table:
+    """A table from FITS (extension GALAXIES or the first binary table), ECSV, CSV,
+    Parquet, NED's tab-separated response or whitespace-separated text; InputError with
+    one line when the file is none of these."""
+    path = Path(path)
     suffix = path.suffix.lower()
     try:
+        if suffix in (".parquet", ".pq"):
+            return _read_parquet(path)
         if suffix in (".fits", ".fit", ".fts") or path.name.lower().endswith(".fits.gz"):
             from astropy.io import fits
 
@@ -413,8 +419,18 @@ def _read_any(path: Path) -> Table:
     except Exception as exc:  # any parser failure: say which file and what formats work
         reason = (str(exc).strip().splitlines() or [""])[0][:200]  # astropy's guesser: 80 lines
         raise InputError(f"could not read {path} as a table ({type(exc).__name__}: {reason}); "
-                         "give a FITS table, an ECSV or CSV file, or whitespace-separated "
-                         "text with a header line of column names") from None
+                         "give a FITS table, an ECSV, CSV or Parquet file, or whitespace-"
+                         "separated text with a header line of column names") from None
+
+
+def _read_parquet(path: Path) -> Table:
+    try:
+        import pyarrow  # noqa: F401  (astropy's Parquet reader needs it)
+    except ImportError:
+        raise InputError(f"{path} is a Parquet file: reading it needs pyarrow (pip install "
+                         "'surveymass[parquet]' or pip install pyarrow), or give FITS/ECSV/"
+                         "CSV") from None
+    return Table.read(path, format="parquet")
 
 
 def _header_cluster(meta: dict, path: Path) -> Cluster | None:

@@ -40,17 +40,17 @@ def default_cosmology() -> FLRW:
 
 
 def cosmology_to_dict(cosmo: FLRW) -> dict:
-    """A JSON-serialisable description of ``cosmo`` (class name and parameters)."""
+    """A JSON-serialisable description of ``cosmo``: astropy's own ``mapping`` format
+    (class name under ``class``), quantities as numbers in the parameters' own units
+    (H0 km/s/Mpc, Tcmb0 K, m_nu eV), without the meta."""
     import astropy.units as u
 
-    mapping = cosmo.to_format("mapping")
-    out: dict = {"class": type(cosmo).__name__}
+    mapping = cosmo.to_format("mapping", cosmology_as_str=True)
+    out: dict = {"class": mapping.pop("cosmology")}
     for key, value in mapping.items():
-        if key in ("cosmology", "meta") or value is None:
+        if key == "meta" or value is None:
             continue
-        if isinstance(value, u.Quantity):
-            value = value.value.tolist()
-        out[key] = value
+        out[key] = value.value.tolist() if isinstance(value, u.Quantity) else value
     return out
 
 
@@ -69,18 +69,17 @@ _COSMOLOGIES: dict[str, FLRW] = {}
 
 
 def _build_cosmology(data: dict) -> FLRW:
-    import astropy.units as u
-    from astropy import cosmology as astropy_cosmology
+    """astropy's ``mapping`` reader; numbers take the parameters' default units."""
+    from astropy.cosmology import Cosmology
 
-    data = dict(data)
+    mapping = dict(data)
     try:
-        cls = getattr(astropy_cosmology, data.pop("class"))
-    except (KeyError, AttributeError) as exc:
-        raise InputError(f"unknown cosmology description {data!r}: needs a 'class' that "
-                         "astropy.cosmology provides (e.g. FlatLambdaCDM)") from exc
-    units = {"H0": u.km / u.s / u.Mpc, "Tcmb0": u.K, "m_nu": u.eV}
-    kwargs = {k: (v * units[k] if k in units else v) for k, v in data.items()}
-    return cls(**kwargs)
+        return Cosmology.from_format({"cosmology": mapping.pop("class"), **mapping},
+                                     format="mapping")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"invalid cosmology description {data!r} ({type(exc).__name__}: "
+                         f"{exc}): it needs a 'class' that astropy.cosmology provides (e.g. "
+                         "FlatLambdaCDM) and that class's parameters") from exc
 
 
 def same_cosmology(a: FLRW, b: FLRW) -> bool:

@@ -22,6 +22,8 @@ import astropy.units as u
 import numpy as np
 from astropy.constants import G
 
+from surveymass.config import dataclass_from_dict
+
 if TYPE_CHECKING:
     from astropy.cosmology import FLRW
 
@@ -86,7 +88,7 @@ class MSigmaRelation:
 
     @classmethod
     def from_dict(cls, data: dict) -> MSigmaRelation:
-        return cls(**data)
+        return dataclass_from_dict(cls, data, "M-sigma relation")
 
 
 def evrard2008() -> MSigmaRelation:

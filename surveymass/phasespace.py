@@ -121,6 +121,14 @@ def _validated(name: str, values, lo: float, hi: float) -> np.ndarray:
     return arr
 
 
+def angular_radius(r, z_cl, cosmology: FLRW) -> np.ndarray:
+    """Angle [rad] from the centre of a point at projected comoving radius ``r``
+    [h^-1 Mpc] about a cluster at redshift ``z_cl``, in the tangent-plane projection of
+    :func:`sky_to_phase_space`: arctan(r / D_M(z_cl))."""
+    return np.arctan(np.asarray(r, float)
+                     / transverse_comoving_distance(cosmology, np.asarray(z_cl, float)))
+
+
 def sky_to_phase_space(ra, dec, z, ra_cl, dec_cl, z_cl, cosmology: FLRW) -> PhaseSpace:
     """Projected phase space of galaxies (ra, dec [deg], z) about a cluster.
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from surveymass.config import dataclass_from_dict
 from surveymass.errors import InputError
 from surveymass.paths import CATALOGS, SURVEYS, shipped
 from surveymass.photometry import REFERENCE_COLOR_GR, Z_MAX_KCORRECTION, absolute_magnitude
@@ -131,7 +132,7 @@ class SurveyConfig:
             raise InputError(
                 f"survey {self.name!r} selects M_r - 5 log h < {self.abs_mag_limit}, but "
                 f"{int(np.isnan(mag).sum())} galaxies have no magnitude: give mag_r, or, if "
-                f"the table is already cut by this survey, say so (header keyword "
+                f"the table is already cut by this survey, say so (infer --selected, header keyword "
                 f"{SELECTED_KEYWORD} = '{self.name}', or already_cut=True)")
         colour = np.full(mag.shape, REFERENCE_COLOR_GR)
         if color_gr is not None:
@@ -155,18 +156,7 @@ class SurveyConfig:
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "<dict>") -> "SurveyConfig":
-        fields = {f.name for f in dataclasses.fields(cls)}
-        required = {f.name for f in dataclasses.fields(cls)
-                    if f.default is dataclasses.MISSING}
-        missing = sorted(required - set(data))
-        unknown = sorted(set(data) - fields)
-        if missing or unknown:
-            raise InputError(f"survey config {source}: missing field(s) {missing}, unknown "
-                             f"field(s) {unknown}; the fields are {sorted(fields)}")
-        try:
-            return cls(**data)
-        except TypeError as exc:  # wrong value types
-            raise InputError(f"survey config {source}: {exc}") from exc
+        return dataclass_from_dict(cls, data, f"survey config {source}")
 
 
 def selection_applied(meta, survey: SurveyConfig) -> bool:

@@ -298,6 +298,24 @@ def test_a_text_file_that_is_not_a_table_gets_one_line(tmp_path):
     assert "could not read" in str(info.value) and "\n" not in str(info.value)
 
 
+def test_a_parquet_table_reads_like_its_fits_original(tmp_path):
+    pytest.importorskip("pyarrow")  # in the test extra: runs in CI
+    original, _ = read_catalog(CATALOGS / "coma_sdss.fits")
+    Table(original[["ra", "dec", "z", "mag_r"]]).write(tmp_path / "coma.parquet")
+    table, cluster = read_catalog(tmp_path / "coma.parquet")
+    assert cluster.name == "Coma"  # astropy keeps the header (CL_*) in the Parquet metadata
+    assert len(table) == len(original) == 1158
+    for column in ("ra", "dec", "z", "mag_r"):
+        assert np.array_equal(table[column], original[column], equal_nan=True)
+
+
+def test_parquet_without_pyarrow_says_what_to_install(tmp_path, monkeypatch):
+    (tmp_path / "g.parquet").write_bytes(b"PAR1")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow fails
+    with pytest.raises(InputError, match=r"needs pyarrow \(pip install"):
+        read_catalog(tmp_path / "g.parquet")
+
+
 def test_a_ned_text_response_keeps_spectroscopic_galaxies_only():
     """The recorded NED response (tests/data/recorded, real rows of shared/data/real/coma):
     575 objects, 564 of Type G, 550 of them without a PHOT redshift (awk count); the

@@ -45,6 +45,28 @@ def test_cosmology_round_trips_through_json():
         Planck15.comoving_distance(0.1).value, rel=1e-10)
 
 
+@pytest.mark.parametrize("name", ["LambdaCDM", "wCDM", "Flatw0waCDM"])
+def test_other_astropy_cosmologies_round_trip_through_astropys_mapping_format(name):
+    import astropy.cosmology as ac
+
+    params = {"LambdaCDM": {"Ode0": 0.65}, "wCDM": {"Ode0": 0.7, "w0": -0.9},
+              "Flatw0waCDM": {"w0": -0.95, "wa": 0.1}}[name]
+    cosmo = getattr(ac, name)(H0=70.0, Om0=0.3, Tcmb0=2.725, **params)
+    back = cosmology_from_dict(json.loads(json.dumps(cosmology_to_dict(cosmo))))
+    assert type(back) is type(cosmo) and back == cosmo
+    assert same_cosmology(back, cosmo)
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"class": "FlatLambdaCDM", "H0": 70.0, "Om0": 0.3, "bogus": 1}, "unused parameters"),
+    ({"class": "NoSuchCosmology", "H0": 70.0}, "NoSuchCosmology"),
+    ({"H0": 70.0, "Om0": 0.3}, "needs a 'class'"),
+])
+def test_a_bad_cosmology_description_is_a_clear_error(data, message):
+    with pytest.raises(InputError, match=message):
+        cosmology_from_dict(data)
+
+
 def test_cosmology_without_cmb_or_baryons_round_trips_and_reaches_colossus():
     from astropy.cosmology import FlatLambdaCDM
 
@@ -111,7 +133,7 @@ def test_survey_config_errors_name_the_problem(tmp_path):
                    'velocity_error_kms = 30\n')
     with pytest.raises(InputError, match="z_min < z_max"):
         load_survey(bad)
-    with pytest.raises(InputError, match=r"missing field\(s\) \['collision_recovery'"):
+    with pytest.raises(InputError, match=r"missing setting\(s\) \['collision_recovery'"):
         SurveyConfig.from_dict({"name": "x", "mag_limit": 17.0, "z_min": 0.01, "z_max": 0.1,
                                 "fibre_radius_arcsec": 55, "velocity_error_kms": 30})
     with pytest.raises(InputError, match="shipped surveys"):

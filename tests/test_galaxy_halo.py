@@ -10,9 +10,10 @@ from scipy.integrate import quad
 
 from surveymass.errors import InputError
 from surveymass.halo import nfw_mass_factor
-from surveymass.mocks.build import TrainingSetConfig, make_training_set
-from surveymass.mocks.fields import FieldMaker, MockConfig
-from surveymass.mocks.lines_of_sight import HaloDirections, MassBins
+from surveymass.mocks.build import make_training_set
+from surveymass.mocks.config import MassBins, MockConfig, TrainingSetConfig
+from surveymass.mocks.fields import FieldMaker
+from surveymass.mocks.lines_of_sight import HaloDirections
 from surveymass.mocks.trainingset import (
     NUISANCE_COLUMNS,
     read_training_set,

@@ -26,7 +26,8 @@ from surveymass.catalog import read_catalog
 from surveymass.cli import main
 from surveymass.cluster import Cluster
 from surveymass.cosmology import C_KMS, transverse_comoving_distance
-from surveymass.inference.infer import ClusterField, infer_fields
+from surveymass.inference.fields import ClusterField
+from surveymass.inference.infer import infer_fields
 from surveymass.models.bundle import CARD, load_bundle, write_card
 from surveymass.models.datasets import load_split
 from surveymass.models.predict import predict
@@ -37,7 +38,7 @@ COMA = CATALOGS / "coma_sdss.fits"
 RESULT_COLUMNS = ["name", "ra", "dec", "z", "n_galaxies", "n_members", "sigma_v",
                   "log10_m200c_msigma", "log10_m200c_p025", "log10_m200c_p16",
                   "log10_m200c_median", "log10_m200c_p84", "log10_m200c_p975",
-                  "footprint_coverage", "flags", "prior", "log10_m200c_kinematic_p16",
+                  "footprint_coverage", "catalogue_coverage", "flags", "prior", "log10_m200c_kinematic_p16",
                   "log10_m200c_kinematic_median", "log10_m200c_kinematic_p84",
                   "typicality_log10_n_galaxies", "typicality_outer_fraction",
                   "typicality_interloper_fraction", "typicality_msigma_tension"]
@@ -250,7 +251,9 @@ def test_cli_batch_table_writes_results_details_and_plots(toy, tmp_path, capsys)
     res = QTable.read(out)
     assert res.colnames == RESULT_COLUMNS
     assert res["name"].tolist() == ["Coma", "A2199"]
-    assert res["flags"][1] == "too_few_galaxies" and res["n_galaxies"][1] == 5
+    # five galaxies 0.04 deg apart cover a sliver of the aperture
+    assert res["flags"][1] == "incomplete_footprint,too_few_galaxies"
+    assert res["n_galaxies"][1] == 5 and res["catalogue_coverage"][1] < 0.05
     assert res["sigma_v"].unit == u.km / u.s and res["ra"].unit == u.deg
     record = res.meta["provenance"]
     assert record["seed"] == 3 and record["n_samples"] == 64
@@ -389,7 +392,7 @@ def test_coma_example_runs_end_to_end(toy, tmp_path, capsys):
 @pytest.fixture(scope="module")
 def shipped():
     """The shipped bundle and the Coma field of catalogs/coma_sdss.fits."""
-    from surveymass.inference.infer import read_fields
+    from surveymass.inference.fields import read_fields
 
     return load_bundle("sdss_legacy", "cpu"), read_fields([COMA])[0]
 

@@ -11,7 +11,8 @@ import pytest
 from toy_clusters import TINY_ARCHITECTURE, trained_toy_bundle
 
 from surveymass.errors import InputError
-from surveymass.inference.infer import ClusterField, infer_fields, kinematic_companion, read_fields
+from surveymass.inference.fields import ClusterField, read_fields
+from surveymass.inference.infer import infer_fields, kinematic_companion
 from surveymass.models.bundle import CARD, amend_bundle, load_bundle
 from surveymass.models.datasets import load_split
 from surveymass.models.deepsets import Architecture

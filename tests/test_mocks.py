@@ -11,8 +11,9 @@ from tqdm import tqdm
 
 from surveymass.cosmology import C_KMS
 from surveymass.errors import InputError
-from surveymass.mocks.build import FieldRunner, TrainingSetConfig, flat_fields
-from surveymass.mocks.fields import FieldMaker, MockConfig
+from surveymass.mocks.build import FieldRunner, flat_fields
+from surveymass.mocks.config import MockConfig, TrainingSetConfig
+from surveymass.mocks.fields import FieldMaker
 from surveymass.mocks.lines_of_sight import (
     HaloDirections,
     MassBins,

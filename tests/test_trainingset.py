@@ -11,9 +11,8 @@ from astropy.io import fits
 
 from surveymass.cli import main
 from surveymass.errors import InputError
-from surveymass.mocks.build import TrainingSetConfig, make_training_set
-from surveymass.mocks.fields import MockConfig
-from surveymass.mocks.lines_of_sight import MassBins
+from surveymass.mocks.build import make_training_set
+from surveymass.mocks.config import MassBins, MockConfig, TrainingSetConfig
 from surveymass.mocks.trainingset import (
     SPLITS,
     assign_splits,
@@ -176,20 +175,26 @@ def test_mocks_command_refuses_bad_input_before_writing(universe, tmp_path, caps
     assert not out.exists()
 
 
-def test_mocks_command_defaults_are_the_aperture_and_default_survey(capsys, monkeypatch):
-    import dataclasses
-
-    from surveymass.phasespace import Aperture
+def test_mocks_command_defaults_are_the_library_configs(capsys, monkeypatch):
+    """--help shows the config dataclasses' own defaults (the CLI copies none)."""
+    from surveymass.mocks.config import MockConfig, TrainingSetConfig
     from surveymass.survey import DEFAULT_SURVEY
 
+    mocks, sizes = MockConfig(), TrainingSetConfig()
     monkeypatch.setenv("COLUMNS", "250")
     assert main(["mocks", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert f"[default: {DEFAULT_SURVEY}]" in text
-    for option, field in (("--r-max", "r_max"), ("--v-max", "v_max"),
-                          ("--min-galaxies", "min_galaxies")):
-        default = next(f.default for f in dataclasses.fields(Aperture) if f.name == field)
-        assert re.search(rf"{option} .*?\[default: {re.escape(str(default))}\]", text)
+    for option, default in (("--r-max", mocks.aperture.r_max), ("--v-max", mocks.aperture.v_max),
+                            ("--min-galaxies", mocks.aperture.min_galaxies),
+                            ("--setup", mocks.setup), ("--n-fields", sizes.n_fields),
+                            ("--mass-min", sizes.bins.log_min),
+                            ("--mass-max", sizes.bins.log_max),
+                            ("--bin-width", sizes.bins.width), ("--max-los", sizes.max_los),
+                            ("--seed", sizes.seed)):
+        assert re.search(rf"{option} .*?\[default: {re.escape(str(default))}\]", text), option
+    assert re.search(r"--fibres / --no-fibres .*?\[default: fibres\]", text)
+    assert re.search(r"--footprint / --no-footprint .*?\[default: no- ?footprint\]", text)
 
 
 def test_mocks_command_refuses_an_incomplete_survey_config(universe, tmp_path, capsys):
@@ -200,5 +205,5 @@ def test_mocks_command_refuses_an_incomplete_survey_config(universe, tmp_path, c
     out = tmp_path / "set"
     assert main(["mocks", "--universe", str(path), "-o", str(out), "--survey", str(survey),
                  "--quiet"]) == 2
-    assert "missing field(s) ['collision_recovery'" in capsys.readouterr().err
+    assert "missing setting(s) ['collision_recovery'" in capsys.readouterr().err
     assert not out.exists()

@@ -13,16 +13,15 @@ from __future__ import annotations
 import numpy as np
 from astropy.table import Table
 from scipy.integrate import quad
-from scipy.spatial import cKDTree
 
 from surveymass.catalog import read_catalog
 from surveymass.cosmology import distance_table
 from surveymass.errors import InputError
 from surveymass.masks.footprint import aperture_coverage, load_footprint
-from surveymass.masks.sky import chord, unit_vectors
+from surveymass.masks.sky import SkyIndex
 from surveymass.observe import observe_field
 from surveymass.paths import CATALOGS
-from surveymass.phasespace import Aperture, sky_to_phase_space
+from surveymass.phasespace import Aperture, angular_radius, sky_to_phase_space
 from surveymass.survey import SurveyConfig, selection_applied
 from surveymass.universe.check.references import (
     BLANTON03_ALPHA,
@@ -95,13 +94,11 @@ def cylinder_galaxies(systems: Table, ra, dec, z, cosmology,
     """(system row, galaxy index) pairs of the galaxies inside each system's cylinder
     (a KD-tree on unit vectors finds each cone; phase space decides)."""
     ra, dec, z = (np.asarray(a, float) for a in (ra, dec, z))
-    tree = cKDTree(unit_vectors(ra, dec))
-    d_m = distance_table(cosmology).transverse_distance(np.asarray(systems["z"], float))
+    cones = SkyIndex(ra, dec).cones(
+        systems["ra"], systems["dec"],
+        angular_radius(1.05 * aperture.r_max, systems["z"], cosmology))
     pairs = []
-    for i, row in enumerate(systems):
-        cone = tree.query_ball_point(unit_vectors(row["ra"], row["dec"]).ravel(),
-                                     chord(1.05 * np.arctan(aperture.r_max / d_m[i])))
-        cone = np.asarray(cone, int)
+    for i, (row, cone) in enumerate(zip(systems, cones)):
         ps = sky_to_phase_space(ra[cone], dec[cone], z[cone], row["ra"], row["dec"],
                                 row["z"], cosmology)
         pairs.extend((i, j) for j in cone[aperture.contains(ps)])

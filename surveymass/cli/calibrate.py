@@ -40,7 +40,7 @@ def calibrate(
     from surveymass.calibration.report import CHECKS, report_folder, write_report
     from surveymass.calibration.run import CalibrationConfig
     from surveymass.calibration.run import calibrate as run
-    from surveymass.mocks.fields import MockConfig
+    from surveymass.mocks.config import MockConfig
     from surveymass.outputs import check_outputs
     from surveymass.universe.store import read_universe
     from surveymass.universe.synthetic.nuisance import load_prior

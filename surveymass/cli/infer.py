@@ -15,8 +15,16 @@ from surveymass.paths import DEFAULT_OUTPUT
 def infer_command(
     catalogs: list[Path] = typer.Argument(
         ..., help="Galaxy catalogues: FITS from `surveymass fetch` (cluster in the header), "
-        "or any FITS/ECSV/CSV table with ra, dec, z (a cluster-id column of registry names "
-        "makes it a batch of clusters); a shipped catalogue by name, e.g. coma_sdss."),
+        "or any FITS/ECSV/CSV/Parquet table with ra, dec, z (a cluster-id column of registry "
+        "names makes it a batch of clusters); a shipped catalogue by name, e.g. coma_sdss. "
+        "With --clusters: one survey table from which every cluster is weighed."),
+    clusters: Path | None = typer.Option(
+        None, "--clusters", help="Catalogue mode: a table of clusters (name, ra, dec, z; "
+        "other columns are carried to the results) to weigh from the one galaxy table."),
+    selected: bool = typer.Option(
+        False, "--selected", help="The galaxy table holds exactly the galaxies the bundle's "
+        "survey selects (e.g. a volume-limited sample without magnitudes): its depth is not "
+        "applied again."),
     model: str | None = typer.Option(
         None, "--model", help="Model bundle: a folder, or a name (shipped bundles first, then "
         "yours in $SURVEYMASS_HOME/trained_models; default: the shipped bundle)."),
@@ -59,7 +67,7 @@ def infer_command(
     result = run_infer([catalog_path(c) for c in catalogs], model=model, output=output,
                        n_samples=samples, seed=seed, device=device, cluster=cluster,
                        survey=survey, plots=plots, quiet=quiet, overwrite=overwrite,
-                       prior=prior)
+                       prior=prior, clusters=clusters, selected=selected)
     for row in result.results[:50]:
         typer.echo(_summary(row))
     if len(result.results) > 50:

@@ -8,11 +8,12 @@ from typing import List, Optional
 import typer
 
 from surveymass.cli import app
+from surveymass.mocks.config import MassBins, MockConfig, TrainingSetConfig
 from surveymass.phasespace import Aperture
 from surveymass.survey import DEFAULT_SURVEY
 
-#: The aperture defaults (one source: the Aperture dataclass), shown by --help.
-_APERTURE = Aperture()
+#: The library's defaults (one source: the config dataclasses), shown by --help.
+_MOCKS, _SET = MockConfig(), TrainingSetConfig()
 
 
 @app.command("mocks")
@@ -24,30 +25,30 @@ def mocks(
     survey: str = typer.Option(
         DEFAULT_SURVEY, "--survey", help="Survey config: a shipped name or a TOML file."),
     setup: str = typer.Option(
-        "cylindrical", "--setup", help="cylindrical (every galaxy in the aperture) or "
+        _MOCKS.setup, "--setup", help="cylindrical (every galaxy in the aperture) or "
         "idealised (members of the target halo only)."),
     n_fields: int = typer.Option(
-        70_608, "--n-fields", help="Fields flat in mass over train + val + test."),
-    seed: int = typer.Option(0, "--seed", help="Master seed (same seed, same training set)."),
-    mass_min: float = typer.Option(12.8, "--mass-min", help="Lowest log10 M200c [h^-1 Msun] "
+        _SET.n_fields, "--n-fields", help="Fields flat in mass over train + val + test."),
+    seed: int = typer.Option(_SET.seed, "--seed", help="Master seed (same seed, same training set)."),
+    mass_min: float = typer.Option(_SET.bins.log_min, "--mass-min", help="Lowest log10 M200c [h^-1 Msun] "
                                    "(the prior's lower edge; see docs/models.md)."),
-    mass_max: float = typer.Option(15.2, "--mass-max", help="Highest log10 M200c (15.2 fills "
+    mass_max: float = typer.Option(_SET.bins.log_max, "--mass-max", help="Highest log10 M200c (15.2 fills "
                                    "the default synthetic universe)."),
-    bin_width: float = typer.Option(0.1, "--bin-width", help="Mass bin width [dex] over "
+    bin_width: float = typer.Option(_SET.bins.width, "--bin-width", help="Mass bin width [dex] over "
                                     "which the set is flat."),
-    max_los: int = typer.Option(400, "--max-los", help="Most lines of sight per halo."),
+    max_los: int = typer.Option(_SET.max_los, "--max-los", help="Most lines of sight per halo."),
     n_natural: Optional[int] = typer.Option(
         None, "--n-natural", help="Fields of the natural-mass-function test split "
         "(default: the size of the flat test split)."),
-    r_max: float = typer.Option(_APERTURE.r_max, "--r-max",
+    r_max: float = typer.Option(_MOCKS.aperture.r_max, "--r-max",
                                 help="Aperture radius [comoving h^-1 Mpc]."),
-    v_max: float = typer.Option(_APERTURE.v_max, "--v-max",
+    v_max: float = typer.Option(_MOCKS.aperture.v_max, "--v-max",
                                 help="Aperture |v_los| limit [km/s]."),
-    min_galaxies: int = typer.Option(_APERTURE.min_galaxies, "--min-galaxies",
+    min_galaxies: int = typer.Option(_MOCKS.aperture.min_galaxies, "--min-galaxies",
                                      help="Fewest galaxies per field."),
-    fibres: bool = typer.Option(True, "--fibres/--no-fibres",
+    fibres: bool = typer.Option(_MOCKS.fibre_collisions, "--fibres/--no-fibres",
                                 help="Apply the survey's fibre collisions."),
-    footprint: bool = typer.Option(False, "--footprint/--no-footprint",
+    footprint: bool = typer.Option(_MOCKS.footprint, "--footprint/--no-footprint",
                                    help="Place clusters in, and cut galaxies to, the "
                                    "survey's footprint map."),
     galaxy_halo: str = typer.Option(
@@ -69,9 +70,9 @@ def mocks(
     and write a training set (train/val/test split by halo, plus test_natural)."""
     import numpy as np
 
-    from surveymass.mocks.build import TrainingSetConfig, make_training_set
-    from surveymass.mocks.fields import MockConfig, check_window
-    from surveymass.mocks.lines_of_sight import MassBins, check_fillable
+    from surveymass.mocks.build import make_training_set
+    from surveymass.mocks.fields import check_window
+    from surveymass.mocks.lines_of_sight import check_fillable
     from surveymass.mocks.trainingset import output_folder
     from surveymass.outputs import check_outputs
     from surveymass.survey import load_survey

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import uuid
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import astropy.units as u
@@ -41,6 +41,9 @@ from astropy.table import MaskedColumn, QTable, Table
 
 from surveymass.cluster import Cluster
 from surveymass.errors import InputError
+from surveymass.inference.catalogue import catalogue_fields, read_clusters
+from surveymass.inference.fields import ClusterField, read_fields, read_galaxies, table_footprint
+from surveymass.masks.footprint import aperture_coverage
 from surveymass.models import typicality
 from surveymass.models.data import FieldSet, pad
 from surveymass.models.population import PRIORS, bundle_mass_function_prior, reweight_samples
@@ -49,7 +52,7 @@ from surveymass.outputs import check_outputs, staged_outputs
 from surveymass.paths import DEFAULT_OUTPUT
 from surveymass.phasespace import PhaseSpace
 from surveymass.provenance import file_sha256, provenance
-from surveymass.survey import selection_applied
+from surveymass.survey import SELECTED_KEYWORD, selection_applied
 
 #: Footprint coverage of the aperture below which a cluster is flagged as incomplete.
 INCOMPLETE_COVERAGE = 0.9
@@ -110,13 +113,16 @@ FLAGS = {
                              "min_galaxies", voids_mass=True),
     "too_few_members": Flag("fewer than 2 members with a finite velocity: no dispersion",
                             voids_mass=True),
-    "incomplete_footprint": Flag("part of the aperture lies outside the footprint "
-                                 "(galaxies are missing; the mass is biased low)",
-                                 f"coverage < {INCOMPLETE_COVERAGE:g}"),
+    "incomplete_footprint": Flag("part of the aperture lies outside the survey footprint or "
+                                 "the sky the galaxy table covers (galaxies are missing; "
+                                 "the mass is biased low)",
+                                 f"min(footprint_coverage, catalogue_coverage) < "
+                                 f"{INCOMPLETE_COVERAGE:g}"),
     "richness_out_of_range": Flag("number of galaxies in the aperture outside the "
                                   "training range"),
     "depth_out_of_range": Flag("limiting absolute magnitude outside the training range"),
-    "no_magnitudes": Flag("no galaxy in the aperture has an r magnitude: the survey depth "
+    "no_magnitudes": Flag("no galaxy in the aperture has an r magnitude and the table is not "
+                          "declared cut to the survey (--selected): the survey depth "
                           "cannot be applied, fainter galaxies than the training fields "
                           "held are counted and the mass is biased high"),
     "msigma_disagreement": Flag(
@@ -155,16 +161,6 @@ RANGE_CHECKED_FEATURES = {"log10_n_galaxies": "richness_out_of_range",
                           "mag_lim_abs": "depth_out_of_range"}
 
 
-@dataclass(frozen=True)
-class ClusterField:
-    """One cluster and the galaxies around it (a standardised, cleaned sky catalogue);
-    ``cleaning`` says what the cleaning dropped (recorded in the provenance)."""
-
-    cluster: Cluster
-    galaxies: Table
-    cleaning: str = ""
-
-
 @dataclass
 class InferenceResult:
     """``results``: one row per cluster (the ECSV columns); ``galaxies``: every galaxy
@@ -176,60 +172,6 @@ class InferenceResult:
     galaxies: QTable
     samples: np.ndarray
     kinematic_samples: np.ndarray | None = None
-
-
-# --- reading -------------------------------------------------------------------------
-
-def read_fields(paths: list[str | Path], cluster: Cluster | None = None) -> list[ClusterField]:
-    """The cluster fields in catalogue files.
-
-    A file either records its cluster in the header (as ``surveymass fetch`` writes it),
-    or gets ``cluster`` (from --ra/--dec/--z or --name), or has a cluster-id column whose
-    values are registry names: one field per id.
-    """
-    from surveymass.catalog import CatalogWarning, clean_catalog, read_catalog
-
-    fields = []
-    for path in paths:
-        table, header_cluster = read_catalog(path)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CatalogWarning)  # summarised in the meta
-            table, report = clean_catalog(table)
-        if report.n_out == 0:
-            raise InputError(f"{path}: no usable galaxies ({report.summary()}); the table "
-                             "needs rows with finite ra, dec and a positive redshift")
-        if "cluster_id" in table.colnames:
-            if cluster is not None:
-                raise InputError(f"{path} has a cluster-id column (a batch of clusters): "
-                                 "leave out --ra/--dec/--z and --name")
-            fields += _batch_fields(table, str(path), report.summary())
-            continue
-        chosen = cluster or header_cluster
-        if chosen is None:
-            raise InputError(f"{path} does not say which cluster it is around (no CL_RA, "
-                             "CL_DEC, CL_Z header keys): give --ra/--dec/--z or --name")
-        fields.append(ClusterField(chosen, table, report.summary()))
-    return fields
-
-
-def _batch_fields(table: Table, path: str, cleaning: str) -> list[ClusterField]:
-    """One field per cluster id, in file order; the ids are resolved in the shipped
-    registry (offline)."""
-    from surveymass.registry import resolve_cluster
-
-    names, first, inverse = np.unique(np.asarray(table["cluster_id"]).astype(str),
-                                      return_index=True, return_inverse=True)
-    rows = np.split(np.argsort(inverse, kind="stable"), np.cumsum(np.bincount(inverse))[:-1])
-    fields = []
-    for k in np.argsort(first):
-        try:
-            cluster = resolve_cluster(names[k], online=False)
-        except InputError as exc:
-            raise InputError(f"{path}: cluster id {names[k]!r} is not a registry cluster "
-                             f"({exc}); a batch table's cluster ids must be registry "
-                             "names") from None
-        fields.append(ClusterField(cluster, table[rows[k]], cleaning))
-    return fields
 
 
 # --- inference -----------------------------------------------------------------------
@@ -256,15 +198,33 @@ def _coverage(bundle, ra, dec, z) -> np.ndarray:
     """Footprint coverage of each aperture; NaN when the bundle's survey has no map."""
     if bundle.survey.footprint_path is None:
         return np.full(len(ra), np.nan)
-    from surveymass.masks.footprint import aperture_coverage  # astropy.coordinates: slow
 
     return np.atleast_1d(aperture_coverage(ra, dec, z, bundle.aperture.r_max,
                                            bundle.cosmology, bundle.survey.footprint_path))
 
 
-def _sky_flags(bundle, z: np.ndarray, n_galaxies: np.ndarray,
-               coverage: np.ndarray) -> list[list[str]]:
-    """Flags known before running the networks."""
+def _table_coverage(bundle, fields: list[ClusterField]) -> np.ndarray:
+    """Fraction of each aperture the field's own galaxy table covers
+    (:class:`~surveymass.masks.footprint.TableFootprint`); NaN where not known. Fields cut
+    from one table share its footprint and are done in one call."""
+    out = np.full(len(fields), np.nan)
+    groups: dict[int, list[int]] = {}
+    for i, field in enumerate(fields):
+        if field.footprint is not None:
+            groups.setdefault(id(field.footprint), []).append(i)
+    for rows in groups.values():
+        clusters = [fields[i].cluster for i in rows]
+        out[rows] = aperture_coverage([c.ra for c in clusters], [c.dec for c in clusters],
+                                      [c.z for c in clusters], bundle.aperture.r_max,
+                                      bundle.cosmology, fields[rows[0]].footprint)
+    return out
+
+
+def _sky_flags(bundle, z: np.ndarray, n_galaxies: np.ndarray, coverage: np.ndarray,
+               table_coverage: np.ndarray) -> list[list[str]]:
+    """Flags known before running the networks. Only the survey mask can say a field lies
+    outside the survey; the table's own coverage (which a sparse or small table
+    underestimates) only flags it incomplete."""
     survey = bundle.survey
     flags = [[] for _ in z]
     for i in range(len(z)):
@@ -272,7 +232,7 @@ def _sky_flags(bundle, z: np.ndarray, n_galaxies: np.ndarray,
             flags[i].append("redshift_out_of_range")
         if coverage[i] == 0:
             flags[i].append("outside_footprint")
-        elif coverage[i] < INCOMPLETE_COVERAGE:
+        elif np.fmin(coverage[i], table_coverage[i]) < INCOMPLETE_COVERAGE:
             flags[i].append("incomplete_footprint")
         if n_galaxies[i] < bundle.aperture.min_galaxies:
             flags[i].append("too_few_galaxies")
@@ -454,9 +414,11 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
     n_galaxies = np.array([o.n_galaxies for o in observed])
     ra, dec, z = (np.array([getattr(f.cluster, k) for f in fields]) for k in ("ra", "dec", "z"))
     coverage = _coverage(bundle, ra, dec, z)
-    flags = _sky_flags(bundle, z, n_galaxies, coverage)
-    for i, (m, o) in enumerate(zip(mags, observed)):
-        if not np.isfinite(m[o.in_aperture]).any():
+    table_coverage = _table_coverage(bundle, fields)
+    flags = _sky_flags(bundle, z, n_galaxies, coverage, table_coverage)
+    for i, (m, o, f) in enumerate(zip(mags, observed, fields)):
+        if (not np.isfinite(m[o.in_aperture]).any()
+                and not selection_applied(f.galaxies.meta, bundle.survey)):
             flags[i].append("no_magnitudes")
     usable = np.array([not set(f) & set(NO_MASS_FLAGS) for f in flags])
 
@@ -504,7 +466,7 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
         sigma[no_sigma] = m_sigma[no_sigma] = np.nan
         samples[no_sigma] = kinematic_samples[no_sigma] = np.nan
     results = _results_table(fields, n_galaxies, n_members, usable, sigma, m_sigma, samples,
-                             coverage, flags)
+                             coverage, table_coverage, flags)
     _add_robustness_columns(results, prior, kinematic_samples, percentiles)
     galaxies = _galaxy_table(fields, index, observed, p_member)
     return InferenceResult(results, galaxies, samples, kinematic_samples)
@@ -513,7 +475,9 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
 def _percentiles(samples: np.ndarray, levels) -> np.ndarray:
     with warnings.catch_warnings():  # all-NaN rows of clusters without a mass
         warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanpercentile(samples, list(levels), axis=1)
+        # in float64 whatever the draws' dtype, so a column's type never depends on the
+        # other rows of the batch
+        return np.nanpercentile(np.asarray(samples, np.float64), list(levels), axis=1)
 
 
 def _add_robustness_columns(t: QTable, prior: str, kinematic_samples: np.ndarray,
@@ -536,7 +500,7 @@ def _add_robustness_columns(t: QTable, prior: str, kinematic_samples: np.ndarray
 
 
 def _results_table(fields, n_galaxies, n_members, usable, sigma, m_sigma, samples, coverage,
-                   flags) -> QTable:
+                   table_coverage, flags) -> QTable:
     t = QTable()
     t["name"] = [f.cluster.name for f in fields]
     t["ra"] = [f.cluster.ra for f in fields] * u.deg
@@ -550,6 +514,7 @@ def _results_table(fields, n_galaxies, n_members, usable, sigma, m_sigma, sample
     for suffix, value in zip(PERCENTILES, values):
         t[f"log10_m200c_{suffix}"] = value
     t["footprint_coverage"] = coverage
+    t["catalogue_coverage"] = table_coverage
     t["flags"] = [",".join(f) for f in flags]
     for name, text in _DESCRIPTIONS.items():
         t[name].info.description = text
@@ -567,6 +532,8 @@ _DESCRIPTIONS = {
        for k, v in PERCENTILES.items()},
     "footprint_coverage": "completeness-weighted fraction of the aperture inside the survey "
                           "footprint (NaN: the survey has no footprint map)",
+    "catalogue_coverage": "fraction of the aperture inside the sky the galaxy table itself "
+                          "covers (NaN: not known)",
     "flags": "comma-separated flags (see the table meta 'flags')",
 }
 
@@ -677,15 +644,53 @@ def check_survey(bundle, survey: str | None) -> None:
                          f"{survey!r} (surveymass mocks/train with that survey config)")
 
 
+def _read_catalogue_mode(catalogs: list[str | Path], clusters: str | Path,
+                         cluster: Cluster | None) -> tuple[Table, list[Cluster], Table, str]:
+    """Catalogue mode's inputs: the cleaned galaxy table, the clusters, the clusters
+    table's other columns and what the cleaning dropped."""
+    if len(catalogs) != 1:
+        raise InputError(f"--clusters weighs every cluster from one galaxy table; got "
+                         f"{len(catalogs)} catalogues")
+    if cluster is not None:
+        raise InputError("--clusters gives the clusters: leave out --ra/--dec/--z and --name")
+    galaxies, _, cleaning = read_galaxies(catalogs[0])
+    if "cluster_id" in galaxies.colnames:
+        raise InputError(f"{catalogs[0]} has a cluster-id column (a batch of fields): "
+                         "with --clusters give one survey table without it")
+    cluster_list, extra = read_clusters(clusters)
+    return galaxies, cluster_list, extra, cleaning
+
+
+def _declared_selected(field: ClusterField, survey) -> ClusterField:
+    """``field`` with its table declared cut by ``survey`` already (header SELECTED)."""
+    galaxies = field.galaxies.copy(copy_data=False)
+    galaxies.meta[SELECTED_KEYWORD] = survey.name
+    return replace(field, galaxies=galaxies)
+
+
+def _carry_columns(results: QTable, extra: Table) -> None:
+    """The clusters table's other columns, appended to the results (same rows, same
+    order); a name the results use already gets the prefix ``input_``."""
+    for name in extra.colnames:
+        results[name if name not in results.colnames else f"input_{name}"] = extra[name]
+
+
 def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
               output: str | Path = DEFAULT_OUTPUT, n_samples: int = 1000, seed: int = 0,
               device: str = "auto", cluster: Cluster | None = None,
               survey: str | None = None, plots: str | Path | None = None,
               quiet: bool = True, overwrite: bool = False,
-              prior: str = "flat") -> InferenceResult:
+              prior: str = "flat", clusters: str | Path | None = None,
+              selected: bool = False) -> InferenceResult:
     """Read ``catalogs``, weigh their clusters with bundle ``model`` (default: the shipped
     one), write the results table and details file, and optionally the plots (one PNG per
     cluster in folder ``plots``).
+
+    ``clusters``: catalogue mode (:mod:`surveymass.inference.catalogue`): ``catalogs`` is
+    one galaxy table and every cluster of this table is weighed from it (one results row
+    each, in its order, its other columns carried through). ``selected``: the galaxy table
+    holds exactly the galaxies the bundle's survey selects (e.g. a volume-limited sample
+    without magnitudes), so its depth is not applied again.
 
     Every output is checked before the work; existing ones are replaced only with
     ``overwrite``, and only once all the new files are complete, all together."""
@@ -695,24 +700,40 @@ def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
 
     output = _checked_output(output)
     targets = [output, details_path(output)]
-    fields = read_fields(catalogs, cluster)
+    if clusters is None:
+        fields, extra = read_fields(catalogs, cluster), None
+        names = [f.cluster.name for f in fields]
+    else:
+        galaxies, cluster_list, extra, cleaning = _read_catalogue_mode(catalogs, clusters,
+                                                                       cluster)
+        names = [c.name for c in cluster_list]
     if plots is not None:
-        targets += plot_paths([f.cluster.name for f in fields], plots)
+        targets += plot_paths(names, plots)
     check_outputs(targets, overwrite)
     model = model or DEFAULT_BUNDLE
     torch_device = resolve_device(device)
     bundle = load_bundle(model, torch_device)
     check_survey(bundle, survey)
+    if clusters is not None:
+        fields = catalogue_fields(galaxies, cluster_list, bundle.aperture, bundle.cosmology,
+                                  table_footprint(galaxies, str(catalogs[0])), cleaning)
+    if selected:
+        fields = [_declared_selected(f, bundle.survey) for f in fields]
     kinematic = kinematic_companion(bundle, torch_device)
     result = infer_fields(fields, bundle, n_samples, seed, torch_device, quiet, prior,
                           kinematic)
+    if extra is not None:
+        _carry_columns(result.results, extra)
     record = provenance(model={"name": bundle.name, "path": str(model),
                                "card_sha256": card_sha256(model),
                                "kinematic_companion": None if kinematic is None
                                else kinematic.name},
                         prior=prior,
                         inputs=[str(p) for p in catalogs],
-                        cleaning={f.cluster.name: f.cleaning for f in fields},
+                        clusters=None if clusters is None else str(clusters),
+                        selected=selected,
+                        cleaning=({f.cluster.name: f.cleaning for f in fields}
+                                  if clusters is None else cleaning),
                         seed=seed, n_samples=n_samples,
                         device=str(torch_device),
                         cluster=None if cluster is None else cluster.__dict__)

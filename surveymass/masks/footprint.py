@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from astropy.coordinates import offset_by
 
-from surveymass.cosmology import transverse_comoving_distance
 from surveymass.errors import InputError
 from surveymass.masks import healpix
 from surveymass.masks.mangle import ManglePolygons, read_mangle
-from surveymass.masks.sky import sky_positions
+from surveymass.masks.sky import SkyIndex, sky_positions
 from surveymass.paths import CATALOGS, shipped
+from surveymass.phasespace import angular_radius
 
 if TYPE_CHECKING:
     from astropy.cosmology import FLRW
@@ -104,6 +104,53 @@ class MangleFootprint(Footprint):
     def area_deg2(self, weighted: bool = False) -> float:
         """Area of the window [deg^2] from the polygon areas in the file (holes not removed)."""
         return self.window.area_deg2(weighted)
+
+
+#: Quantile of the galaxies' nearest-neighbour separations, and the multiple of it, that
+#: make the covering radius of a :class:`TableFootprint`: for galaxies scattered at random
+#: (Poisson) a point inside the table's area lies farther than it from every galaxy with
+#: probability exp(-ln(10) 2^2) = 1e-4 (real galaxies cluster: see docs/user_guide.md).
+COVER_QUANTILE, COVER_FACTOR = 90.0, 2.0
+#: Galaxies (at most) whose nearest-neighbour separations set the covering radius.
+COVER_SAMPLE = 20000
+#: HEALPix resolution of the pixel centres over which a TableFootprint's area is summed.
+TABLE_AREA_NSIDE = 256
+
+
+@dataclass(eq=False)
+class TableFootprint(Footprint):
+    """The sky a galaxy table covers itself (a stripe, a box query, a cone): completeness 1
+    within the covering radius of one of its galaxies, 0 elsewhere.
+
+    The covering radius is ``COVER_FACTOR`` times the ``COVER_QUANTILE``th percentile of
+    the galaxies' nearest-neighbour separations, so it follows the table's density. It is
+    also the resolution: an aperture cut by the table's straight edge comes out covered
+    by up to ~2 rho / (pi theta) too much (rho the covering radius, theta the aperture's
+    angular radius).
+    """
+
+    ra: np.ndarray
+    dec: np.ndarray
+    name: str = "galaxy table"
+
+    def __post_init__(self) -> None:
+        self.ra, self.dec = sky_positions(self.ra, self.dec)
+        if self.ra.size < 2:
+            raise InputError(f"{self.name}: the sky a table covers needs at least 2 "
+                             f"galaxies, got {self.ra.size}")
+        self.index = SkyIndex(self.ra, self.dec)
+        pick = np.random.default_rng(0).permutation(self.ra.size)[:COVER_SAMPLE]
+        separations = self.index.nearest_angle(self.ra[pick], self.dec[pick], k=2)
+        self.cover_radius = float(COVER_FACTOR * np.percentile(separations, COVER_QUANTILE))
+
+    def _completeness(self, ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
+        return (self.index.nearest_angle(ra, dec) <= self.cover_radius).astype(float)
+
+    def area_deg2(self, weighted: bool = False) -> float:
+        ra, dec = healpix.pixel_centres(TABLE_AREA_NSIDE,
+                                        np.arange(healpix.npix(TABLE_AREA_NSIDE)))
+        covered = self._completeness(ra, dec).sum()
+        return float(covered * healpix.pixel_area_deg2(TABLE_AREA_NSIDE))
 
 
 def read_healpix_map(path: str | Path) -> HealpixFootprint:
@@ -225,7 +272,7 @@ def aperture_coverage(ra_deg, dec_deg, z, r_max: float, cosmology: FLRW,
         raise InputError(f"n_samples must be at least 1, got {n_samples}")
     footprint_map = load_footprint(footprint)
     ra, dec, z = np.broadcast_arrays(ra, dec, z)
-    radius = np.arctan(r_max / transverse_comoving_distance(cosmology, z))
+    radius = angular_radius(r_max, z, cosmology)
     frac, angle = disc_samples(n_samples)
     # equal area on the sphere: 1 - cos(rho) grows linearly with the enclosed area
     rho = np.arccos(1.0 - frac**2 * (1.0 - np.cos(radius[..., None])))

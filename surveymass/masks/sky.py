@@ -1,8 +1,10 @@
-"""Sky positions shared by the mask modules: validation, unit vectors, chord lengths."""
+"""Sky positions shared by the mask modules: validation, unit vectors, chord lengths, and
+a spatial index of a table's positions."""
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from surveymass.errors import InputError
 
@@ -37,3 +39,34 @@ def unit_vectors(ra_deg, dec_deg) -> np.ndarray:
 def chord(angle_rad) -> np.ndarray:
     """Straight-line distance between two unit vectors ``angle_rad`` apart: 2 sin(angle/2)."""
     return 2.0 * np.sin(np.asarray(angle_rad) / 2.0)
+
+
+def angle(chord_length) -> np.ndarray:
+    """Angle [rad] between two unit vectors a straight line ``chord_length`` apart (the
+    inverse of :func:`chord`)."""
+    return 2.0 * np.arcsin(np.clip(np.asarray(chord_length) / 2.0, 0.0, 1.0))
+
+
+class SkyIndex:
+    """A KD-tree over the unit vectors of sky positions [deg] (scipy's cKDTree): the
+    positions in many cones, or each point's nearest position, without scanning them all."""
+
+    def __init__(self, ra_deg, dec_deg) -> None:
+        ra, dec = sky_positions(ra_deg, dec_deg)
+        self.n_positions = int(ra.size)
+        self._tree = cKDTree(unit_vectors(ra, dec))
+
+    def cones(self, ra_deg, dec_deg, radius_rad) -> list[np.ndarray]:
+        """Per centre (ra_deg, dec_deg [deg], arrays), the ascending indices of the
+        positions within ``radius_rad`` [rad] of it (one radius, or one per centre)."""
+        ra, dec = sky_positions(np.atleast_1d(ra_deg), np.atleast_1d(dec_deg))
+        radius = np.broadcast_to(chord(radius_rad), ra.shape)
+        hits = self._tree.query_ball_point(unit_vectors(ra, dec), radius, return_sorted=True)
+        return [np.asarray(h, dtype=np.intp) for h in hits]
+
+    def nearest_angle(self, ra_deg, dec_deg, k: int = 1) -> np.ndarray:
+        """Angle [rad] from each position [deg] to its ``k``-th nearest indexed position
+        (k = 2 for the indexed positions themselves: k = 1 is the position itself)."""
+        ra, dec = sky_positions(ra_deg, dec_deg)
+        distance, _ = self._tree.query(unit_vectors(ra, dec), k=[k])
+        return angle(distance[:, 0]).reshape(ra.shape)

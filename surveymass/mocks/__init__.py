@@ -5,8 +5,9 @@ and read by :mod:`.trainingset`)."""
 from surveymass.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    ".build": ["TrainingSetConfig", "make_training_set"],
-    ".fields": ["FieldMaker", "MockConfig", "MockField"],
-    ".lines_of_sight": ["HaloDirections", "MassBins"],
+    ".build": ["make_training_set"],
+    ".config": ["MassBins", "MockConfig", "TrainingSetConfig"],
+    ".fields": ["FieldMaker", "MockField"],
+    ".lines_of_sight": ["HaloDirections"],
     ".trainingset": ["SPLITS", "read_manifest", "read_training_set"],
 })

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
 
@@ -20,10 +19,10 @@ from astropy.table import Table
 
 from surveymass.cosmology import cosmology_to_dict
 from surveymass.errors import InputError
-from surveymass.mocks.fields import FieldMaker, MockConfig, MockField
+from surveymass.mocks.config import MockConfig, TrainingSetConfig
+from surveymass.mocks.fields import FieldMaker, MockField
 from surveymass.mocks.lines_of_sight import (
     HaloDirections,
-    MassBins,
     candidate_order,
     check_fillable,
 )
@@ -45,45 +44,6 @@ from surveymass.universe.store import Universe
 _MAX_ROUNDS = 12
 #: Lines of sight per halo generated up front, as a multiple of the mean a bin needs.
 _FIRST_LOS_FACTOR = 8
-
-
-@dataclass(frozen=True)
-class TrainingSetConfig:
-    """Size and sampling of a training set.
-
-    n_fields: fields flat in mass over train + val + test (default: 2942 per 0.1-dex bin
-    of the default 12.8-15.2); bins: the mass range and bins [log10 h^-1 Msun]; max_los:
-    cap on lines of sight per halo; fractions: (train, val, test) share of the halos of
-    each mass bin; n_natural: fields of the natural-mass-function test split (default: as
-    many as the flat test split); seed: master seed.
-    """
-
-    n_fields: int = 70_608
-    bins: MassBins = field(default_factory=MassBins)
-    max_los: int = 400
-    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
-    n_natural: int | None = None
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.n_fields < self.bins.n_bins:
-            raise InputError(f"n_fields={self.n_fields} is fewer than the {self.bins.n_bins} "
-                             "mass bins: ask for more fields or use wider bins")
-        if self.max_los < 1:
-            raise InputError(f"max_los must be at least 1, got {self.max_los}")
-        if self.n_natural is not None and self.n_natural < 0:
-            raise InputError(f"n_natural must be >= 0, got {self.n_natural}")
-
-    @property
-    def per_bin(self) -> int:
-        return math.ceil(self.n_fields / self.bins.n_bins)
-
-    def to_dict(self) -> dict:
-        return {"n_fields": self.n_fields, "per_bin": self.per_bin,
-                "log10_m200c_min": self.bins.log_min, "log10_m200c_max": self.bins.log_max,
-                "bin_width": self.bins.width, "max_los": self.max_los,
-                "fractions": list(self.fractions), "n_natural": self.n_natural,
-                "seed": self.seed}
 
 
 class _BinQueue:

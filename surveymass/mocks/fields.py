@@ -45,7 +45,7 @@ the cluster redshift, when it is imposed).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
@@ -54,8 +54,9 @@ from scipy.spatial import cKDTree
 from surveymass.cosmology import C_KMS, distance_table
 from surveymass.errors import InputError, SurveymassError
 from surveymass.masks.fibres import apply_survey_fibre_collisions
+from surveymass.mocks.config import MockConfig
 from surveymass.observe import observe_field
-from surveymass.phasespace import SETUPS, Aperture, observed_redshift
+from surveymass.phasespace import observed_redshift
 from surveymass.photometry import (
     Z_MAX_KCORRECTION,
     absolute_magnitude_limit,
@@ -70,7 +71,6 @@ from surveymass.universe.synthetic.galaxies import GalaxyModel, magnitude_map
 from surveymass.universe.synthetic.nuisance import (
     COLUMN_PREFIX,
     DEVIATE_COLUMN,
-    GalaxyHaloPrior,
     galaxy_halo_config,
 )
 
@@ -82,42 +82,6 @@ _MAG_MARGIN = 0.05
 _Z_MAX_CLUSTER = 0.25
 #: Width of the absolute-magnitude slices, each with its own KD-tree [mag].
 _SLICE_MAG = 0.5
-
-
-@dataclass(frozen=True)
-class MockConfig:
-    """How mock fields are made.
-
-    setup: "cylindrical" (all galaxies in the aperture) or "idealised" (members only);
-    aperture: the phase-space cut and minimum richness; velocity_margin_kms: window beyond
-    ``aperture.v_max`` gathered so that peculiar velocities up to this can scatter galaxies
-    into the aperture [km/s]; fibre_collisions, footprint: apply the survey's fibre
-    collisions and footprint completeness; galaxy_halo: the galaxy-halo nuisance prior
-    with which each field repaints its target halo's satellites (None: the universe's
-    galaxies as they are).
-    """
-
-    setup: str = "cylindrical"
-    aperture: Aperture = field(default_factory=Aperture)
-    velocity_margin_kms: float = 2500.0
-    fibre_collisions: bool = True
-    footprint: bool = False
-    galaxy_halo: GalaxyHaloPrior | None = None
-
-    def __post_init__(self) -> None:
-        if self.setup not in SETUPS:
-            raise InputError(f"unknown setup {self.setup!r}; choose one of {SETUPS}")
-        if self.velocity_margin_kms < 0:
-            raise InputError("velocity_margin_kms must be >= 0")
-        if self.galaxy_halo is not None and not isinstance(self.galaxy_halo, GalaxyHaloPrior):
-            raise InputError("galaxy_halo must be a GalaxyHaloPrior or None")
-
-    def to_dict(self) -> dict:
-        return {"setup": self.setup, "r_max": self.aperture.r_max,
-                "v_max": self.aperture.v_max, "min_galaxies": self.aperture.min_galaxies,
-                "velocity_margin_kms": self.velocity_margin_kms,
-                "fibre_collisions": self.fibre_collisions, "footprint": self.footprint,
-                "galaxy_halo": self.galaxy_halo.to_dict() if self.galaxy_halo else None}
 
 
 @dataclass

@@ -13,12 +13,11 @@ target count of *accepted* fields whatever the fraction that fails the richness 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.spatial.transform import Rotation
 
 from surveymass.errors import InputError
+from surveymass.mocks.config import MassBins
 
 #: Neighbours on each side used for the local density of halos in log10 M.
 _DENSITY_NEIGHBOURS = 8
@@ -85,49 +84,6 @@ def inverse_density_weights(log_mass: np.ndarray) -> np.ndarray:
     weights = np.empty(n)
     weights[order] = np.maximum(span, 1e-6)
     return weights
-
-
-@dataclass(frozen=True)
-class MassBins:
-    """Bins in log10 M200c [h^-1 Msun] over which the training set is flat.
-
-    The range is the prior of the trained posterior. At the top it stops at 15.2 (the papers
-    go to 15.3 with Uchuu, 8 h^-3 Gpc^3): the default synthetic universe (1 h^-3 Gpc^3)
-    holds 23 halos in 15.0-15.1 and 14 in 15.1-15.2 (filled with up to 400 lines of sight
-    each) but only 4 in 15.2-15.3; 0.2 dex beyond 15 keeps the posterior of a 10^15 cluster
-    off the edge of its prior. At the bottom it starts 1.2 dex below the masses the models
-    are judged at (10^14-10^15): a calibrated posterior pulls the lowest bins up (+0.09 to
-    +0.14 dex in the first), and the fields just above pay for it with a dip of -0.01 to
-    -0.03 dex over the next ~0.7 dex. With the range starting at 13.5 that dip sat on
-    10^14 (-0.023 dex at 14.0-14.1); from 12.8 it lies below 10^14 (docs/models.md)."""
-
-    log_min: float = 12.8
-    log_max: float = 15.2
-    width: float = 0.1
-
-    def __post_init__(self) -> None:
-        if not (self.log_max > self.log_min and self.width > 0):
-            raise InputError(f"invalid mass range {self.log_min}-{self.log_max} "
-                             f"(bin width {self.width}): need log_max > log_min, width > 0")
-        n = (self.log_max - self.log_min) / self.width
-        if abs(n - round(n)) > 1e-6:
-            raise InputError(f"the mass range {self.log_min}-{self.log_max} is not a whole "
-                             f"number of {self.width}-dex bins")
-
-    @property
-    def edges(self) -> np.ndarray:
-        n = round((self.log_max - self.log_min) / self.width)
-        return np.linspace(self.log_min, self.log_max, n + 1)
-
-    @property
-    def n_bins(self) -> int:
-        return len(self.edges) - 1
-
-    def index(self, log_mass: np.ndarray) -> np.ndarray:
-        """Bin index of each mass; -1 outside the range."""
-        idx = np.searchsorted(self.edges, log_mass, side="right") - 1
-        idx[(log_mass < self.log_min) | (log_mass >= self.log_max)] = -1
-        return idx
 
 
 def candidate_order(log_mass: np.ndarray, los_start: int, los_stop: int,

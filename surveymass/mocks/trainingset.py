@@ -29,7 +29,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from surveymass.errors import InputError
-from surveymass.mocks.lines_of_sight import MassBins
+from surveymass.mocks.config import MassBins
 from surveymass.outputs import Folder, staged_outputs
 from surveymass.universe.synthetic.nuisance import COLUMN_PREFIX, DEVIATE_COLUMN, PARAMETERS
 

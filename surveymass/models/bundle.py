@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from surveymass.config import dataclass_from_dict
 from surveymass.cosmology import cosmology_from_dict, cosmology_to_dict
 from surveymass.errors import InputError
 from surveymass.halo import MSigmaRelation
@@ -305,9 +306,10 @@ def load_bundle(name_or_path: str | Path = DEFAULT_BUNDLE, device: str | torch.d
     card = _read_card(folder)
     normalisation = Normalisation.from_dict(card["features"])
     try:
-        architecture = Architecture(**card["architecture"])
+        architecture = dataclass_from_dict(Architecture, card["architecture"],
+                                           f"{folder / CARD} architecture")
         msigma = MSigmaRelation.from_dict(card["msigma"])
-        aperture = Aperture(**card["aperture"])
+        aperture = dataclass_from_dict(Aperture, card["aperture"], f"{folder / CARD} aperture")
         posterior, classifier = build_networks(architecture, card["setup"],
                                                normalisation.features)
     except (TypeError, ValueError, RuntimeError) as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from surveymass.config import dataclass_from_dict
 from surveymass.cosmology import DEFAULT_NS, DEFAULT_SIGMA8
 from surveymass.errors import InputError
 
@@ -209,9 +210,4 @@ class SyntheticConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> SyntheticConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"unknown synthetic-universe parameter(s) {unknown}; "
-                             f"the parameters are {sorted(known)}")
-        return cls(**data)
+        return dataclass_from_dict(cls, data, "synthetic-universe config")
