@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table
 
+from surveymass import __version__
 from surveymass.cluster import Cluster
 from surveymass.cosmology import C_KMS
 from surveymass.errors import InputError
@@ -335,8 +336,6 @@ def write_catalog(table: Table, path: str | Path, cluster: Cluster | None,
     """
     from astropy.io import fits
 
-    import surveymass
-
     path = Path(path)
     check_outputs([path], overwrite)
     out = standardize(table) if set(COLUMNS) - set(table.colnames) else table
@@ -350,7 +349,7 @@ def write_catalog(table: Table, path: str | Path, cluster: Cluster | None,
         if len(key) > 8:
             raise ValueError(f"FITS keyword {key!r} is longer than 8 characters")
         header[key] = value
-    header.update(N_GAL=len(out), SMVERS=surveymass.__version__)
+    header.update(N_GAL=len(out), SMVERS=__version__)
     record = provenance(cluster=None if cluster is None else cluster.__dict__,
                         query=query_meta or {}, cleaning=table.meta.get("cleaning", ""))
     hdu = fits.table_to_hdu(out)
@@ -370,11 +369,7 @@ def read_catalog(path: str | Path, source: str = "") -> tuple[Table, Cluster | N
     CL_Z), or None when the file records none. Header keys stay in ``table.meta``.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"catalogue {path} does not exist")
-    raw = read_table(path)
-    if len(raw) == 0:
-        raise InputError(f"catalogue {path} holds no rows")
+    raw = read_table(path, "catalogue")
     table = standardize(raw, source=source)
     table.meta.update({k: v for k, v in raw.meta.items() if k not in ("comments",)})
     return table, _header_cluster(raw.meta, path)
@@ -385,11 +380,20 @@ def read_catalog(path: str | Path, source: str = "") -> tuple[Table, Cluster | N
 NED_TEXT_HEADER = "No.\t"
 
 
-def read_table(path: Path) -> Table:
-    """A table from FITS (extension GALAXIES or the first binary table), ECSV, CSV,
-    Parquet, NED's tab-separated response or whitespace-separated text; InputError with
-    one line when the file is none of these."""
+def read_table(path: Path, what: str = "table") -> Table:
+    """The rows of a FITS (extension GALAXIES or the first binary table), ECSV, CSV,
+    Parquet, NED tab-separated or whitespace-separated text file; InputError with one line
+    when the file is missing, empty or none of these (``what`` names it: "catalogue")."""
     path = Path(path)
+    if not path.exists():
+        raise InputError(f"{what} {path} does not exist")
+    table = _parse_table(path)
+    if len(table) == 0:
+        raise InputError(f"{what} {path} holds no rows")
+    return table
+
+
+def _parse_table(path: Path) -> Table:
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):

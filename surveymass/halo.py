@@ -15,6 +15,7 @@ massive neutrinos and keeps a process-wide current cosmology.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -56,6 +57,47 @@ def nfw_mass_factor(c: np.ndarray) -> np.ndarray:
     4 pi rho_s r_s^3 (dimensionless)."""
     c = np.asarray(c, dtype=np.float64)
     return np.log1p(c) - c / (1.0 + c)
+
+
+def nfw_radius_ratio(concentration, redshift: float, mdef_in: str, mdef_out: str
+                     ) -> np.ndarray:
+    """R_out / R_in of NFW halos of concentration c = R_in / r_s in the colossus mass
+    definition ``mdef_in``, moved to ``mdef_out`` ("200c", "200m", "vir": Bryan & Norman
+    1998, ...) at ``redshift``, in colossus' current cosmology (set it with
+    :func:`surveymass.cosmology.colossus_cosmology`): x solves
+    m(c x) / m(c) / x^3 = Delta_out / Delta_in (m: :func:`nfw_mass_factor`), tabulated in c
+    (0.5-60; x to 0.001 over 0.3-3.5) once per redshift, pair and cosmology: what colossus'
+    changeMassDefinition solves halo by halo. With :func:`nfw_mass_in_definition`, the one
+    mass-definition conversion of the package (synthetic universe, readers, checks)."""
+    from colossus.cosmology import cosmology
+
+    table_c, table_x = _radius_ratio_table(float(redshift), mdef_in, mdef_out,
+                                           cosmology.getCurrent().name)
+    return np.interp(concentration, table_c, table_x)
+
+
+def nfw_mass_in_definition(mass, concentration, redshift: float, mdef_in: str,
+                           mdef_out: str) -> np.ndarray:
+    """Mass [h^-1 Msun] in ``mdef_out`` of NFW halos of ``mass`` and concentration in
+    ``mdef_in`` (:func:`nfw_radius_ratio`); the concentration there is c x."""
+    c = np.asarray(concentration, float)
+    x = nfw_radius_ratio(c, redshift, mdef_in, mdef_out)
+    return np.asarray(mass, float) * nfw_mass_factor(c * x) / nfw_mass_factor(c)
+
+
+@functools.lru_cache(maxsize=32)
+def _radius_ratio_table(redshift: float, mdef_in: str, mdef_out: str,
+                        cosmology_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(c, R_out / R_in) of :func:`nfw_radius_ratio` on a grid of c."""
+    from colossus.halo import mass_so
+
+    target = (mass_so.densityThreshold(redshift, mdef_out)
+              / mass_so.densityThreshold(redshift, mdef_in))
+    table_c = np.linspace(0.5, 60.0, 600)
+    x = np.linspace(0.3, 3.5, 3201)
+    mean_density = (nfw_mass_factor(table_c[:, None] * x[None, :])
+                    / nfw_mass_factor(table_c)[:, None] / x ** 3)
+    return table_c, x[np.argmin(np.abs(mean_density - target), axis=1)]
 
 
 def log10_ez(z: np.ndarray, cosmology: FLRW) -> np.ndarray:

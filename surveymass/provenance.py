@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
+from surveymass import __version__
 from surveymass.outputs import staged_outputs
 
 
@@ -89,8 +90,6 @@ def provenance(**extra: object) -> dict[str, object]:
 def png_metadata(**extra: object) -> dict[str, str]:
     """PNG text chunks for ``savefig(..., metadata=png_metadata())``: ``Software``
     (surveymass version and commit) and ``Source`` (the provenance record as JSON)."""
-    from surveymass import __version__
-
     git = git_state()
     software = f"surveymass {__version__}"
     if git:

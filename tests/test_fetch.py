@@ -204,7 +204,7 @@ def test_fetch_coma_from_both_services(replay):
 
 
 def test_footprint_coverage_goes_into_the_header(replay, monkeypatch):
-    from surveymass.masks import footprint
+    import surveymass.fetch as fetch_module  # fetch calls aperture_coverage by this name
 
     calls = []
 
@@ -212,19 +212,19 @@ def test_footprint_coverage_goes_into_the_header(replay, monkeypatch):
         calls.append((ra, dec, z, r_max))
         return 0.8
 
-    monkeypatch.setattr(footprint, "aperture_coverage", coverage)
+    monkeypatch.setattr(fetch_module, "aperture_coverage", coverage)
     with pytest.warns(UserWarning, match="only 80% of the 4.0 h\\^-1 Mpc aperture"):
         result = fetch_field(FieldQuery(COMA, sources="sdss"), quiet=True)
     assert result.header["FOOTCOV"] == 0.8 and calls == [(194.95, 27.98, 0.0231, 4.0)]
 
 
 def test_missing_footprint_map_is_a_warning(replay, monkeypatch):
-    from surveymass.masks import footprint
+    import surveymass.fetch as fetch_module  # fetch calls aperture_coverage by this name
 
     def no_map(*args, **kwargs):
         raise InputError("the footprint map of survey 'sdss_legacy' is missing")
 
-    monkeypatch.setattr(footprint, "aperture_coverage", no_map)
+    monkeypatch.setattr(fetch_module, "aperture_coverage", no_map)
     with pytest.warns(UserWarning, match="coverage not computed.*missing"):
         result = fetch_field(FieldQuery(COMA, sources="sdss"), quiet=True)
     assert "FOOTCOV" not in result.header and len(result.table) > 300
@@ -397,9 +397,9 @@ def test_cli_fetch_writes_the_catalogue(replay, tmp_path, capsys):
 
 
 def test_cli_prints_warnings_without_tracebacks(replay, tmp_path, capsys, monkeypatch):
-    from surveymass.masks import footprint
+    import surveymass.fetch as fetch_module  # fetch calls aperture_coverage by this name
 
-    monkeypatch.setattr(footprint, "aperture_coverage", lambda *args, **kwargs: 0.8)
+    monkeypatch.setattr(fetch_module, "aperture_coverage", lambda *args, **kwargs: 0.8)
     assert main(["fetch", "coma", "--sources", "sdss", "-o", str(tmp_path / "c.fits"),
                  "-q"]) == 0
     err = capsys.readouterr().err

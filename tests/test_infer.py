@@ -179,17 +179,17 @@ def test_a_field_without_a_dispersion_is_flagged_not_a_silent_nan(toy, monkeypat
     """A field left with < 2 members (no dispersion) gets 'too_few_members' and NaN masses;
     the Aperture (min_galaxies >= 3) and MIN_MEMBERS normally prevent it, so the member
     count and dispersion of field 1 are forced here."""
-    import surveymass.models.predict as predict_module
+    import surveymass.inference.infer as infer_module  # infer calls predict by this name
     from surveymass.inference.infer import FLAGS, NO_MASS_FLAGS
 
-    real = predict_module.predict
+    real = infer_module.predict
 
     def one_member(*args, **kwargs):
         prediction = real(*args, **kwargs)
         prediction.n_members[1], prediction.sigma[1] = 1, np.nan
         return prediction
 
-    monkeypatch.setattr(predict_module, "predict", one_member)
+    monkeypatch.setattr(infer_module, "predict", one_member)
     data, _, bundle = toy
     _, clusters = toy_fields(data, bundle, 3)
     res = infer_fields(clusters, bundle, n_samples=20, device="cpu").results

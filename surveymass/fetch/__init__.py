@@ -27,7 +27,9 @@ from surveymass.fetch.merge import merge_sources
 from surveymass.fetch.ned import query_ned
 from surveymass.fetch.network import with_retries
 from surveymass.fetch.sdss import RELEASES, query_sdss
+from surveymass.masks.footprint import aperture_coverage
 from surveymass.phasespace import Aperture, redshift_at_velocity, sky_to_phase_space
+from surveymass.progress import progress_bar
 
 SERVICES = ("sdss", "ned")
 SERVICE_NAMES = {"sdss": "SDSS SkyServer", "ned": "NED"}
@@ -110,8 +112,6 @@ def fetch_field(query: FieldQuery, cosmology=None, use_cache: bool = True,
     ``cosmology`` (default Planck15) converts the comoving radius to an angle. Raises
     ServiceError when a service cannot be reached, SurveymassError when nothing is found.
     """
-    from surveymass.progress import progress_bar
-
     cosmology = cosmology or default_cosmology()
     radius_arcmin = 60.0 * query.angular_radius_deg(cosmology)
     if radius_arcmin > 60.0 * MAX_CONE_DEG:
@@ -170,8 +170,6 @@ def _query_service(service: str, query: FieldQuery, radius_arcmin: float,
 def footprint_header(query: FieldQuery, cosmology) -> dict:
     """{"FOOTCOV": fraction of the query aperture inside the SDSS Legacy footprint}, with
     a warning when it is below 1; {} (and a warning) when the footprint map is missing."""
-    from surveymass.masks.footprint import aperture_coverage
-
     c = query.cluster
     try:
         coverage = float(aperture_coverage(c.ra, c.dec, c.z, query.radius, cosmology))

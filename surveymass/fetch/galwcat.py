@@ -16,6 +16,7 @@ from pathlib import Path
 
 from astropy.table import Table
 
+from surveymass.catalog import find_columns
 from surveymass.errors import ServiceError
 from surveymass.fetch.cache import cache_path as _query_cache_path
 from surveymass.fetch.cache import cached_query
@@ -93,8 +94,6 @@ def _first(table: Table, names: tuple[str, ...]) -> str | None:
 
 def cluster_columns(table: Table) -> dict[str, str | None]:
     """Names of the columns that matter in a GalWCat19 cluster table."""
-    from surveymass.catalog import find_columns  # the one map of ra/dec/z spellings
-
     mass = next((n for n in table.colnames if _M200.match(n)), None)
     sky = find_columns(table.colnames)
     cols = {"ra": sky.get("ra"), "dec": sky.get("dec"), "z": sky.get("z") or sky.get("z_cl"),

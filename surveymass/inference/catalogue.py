@@ -37,12 +37,7 @@ def read_clusters(path: str | Path) -> tuple[list[Cluster], Table]:
     spellings: :data:`NAME_COLUMNS`, :data:`surveymass.catalog.ALIASES`), and a table of
     its other columns (carried through to the results). Every row must be a valid cluster
     (:class:`~surveymass.cluster.Cluster`) and the names unique."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"clusters table {path} does not exist")
-    table = read_table(path)
-    if len(table) == 0:
-        raise InputError(f"clusters table {path} holds no rows")
+    table = read_table(path, "clusters table")
     sky = find_columns(table.colnames)
     found = {"name": next((n for n in NAME_COLUMNS if n in table.colnames), None),
              "ra": sky.get("ra"), "dec": sky.get("dec"), "z": sky.get("z") or sky.get("z_cl")}

@@ -30,6 +30,7 @@ from astropy.table import QTable
 from surveymass.catalog import ALIASES, find_columns
 from surveymass.cosmology import default_cosmology, transverse_comoving_distance
 from surveymass.errors import InputError
+from surveymass.inference.literature import load_literature_table
 from surveymass.outputs import check_outputs, staged_outputs
 from surveymass.phasespace import los_velocity, tangent_plane
 from surveymass.provenance import atomic_path, provenance, save_figure
@@ -96,12 +97,12 @@ def _read_table(path: str | Path, what: str) -> QTable:
 def load_reference(against: str, refresh: bool = False) -> QTable:
     """The reference masses: 'galweight', 'literature', or the path of a table."""
     if against == "galweight":
+        # the VizieR client and the fetch package load only for this reference (start-up
+        # of infer, whose plots use compare; docs/architecture.md, "Imports")
         from surveymass.inference.galweight import galweight_reference
 
         return galweight_reference(refresh=refresh)
     if against == "literature":
-        from surveymass.inference.literature import load_literature_table
-
         return load_literature_table()
     if not Path(against).is_file():
         raise InputError(f"--against must be 'galweight', 'literature' or an existing table "

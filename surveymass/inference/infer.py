@@ -40,17 +40,23 @@ from astropy.stats import biweight_location
 from astropy.table import MaskedColumn, QTable, Table
 
 from surveymass.cluster import Cluster
+from surveymass.cosmology import same_cosmology
 from surveymass.errors import InputError
 from surveymass.inference.catalogue import catalogue_fields, read_clusters
 from surveymass.inference.fields import ClusterField, read_fields, read_galaxies, table_footprint
+from surveymass.inference.plots import plot_clusters, plot_paths
 from surveymass.masks.footprint import aperture_coverage
 from surveymass.models import typicality
+from surveymass.models.bundle import CARD, DEFAULT_BUNDLE, bundle_path, load_bundle
 from surveymass.models.data import FieldSet, pad
+from surveymass.models.device import resolve_device
 from surveymass.models.population import PRIORS, bundle_mass_function_prior, reweight_samples
+from surveymass.models.predict import fields_for_bundle, predict
 from surveymass.observe import ObservedField, observe_field
 from surveymass.outputs import check_outputs, staged_outputs
 from surveymass.paths import DEFAULT_OUTPUT
 from surveymass.phasespace import PhaseSpace
+from surveymass.progress import progress_bar
 from surveymass.provenance import file_sha256, provenance
 from surveymass.survey import SELECTED_KEYWORD, selection_applied
 
@@ -180,8 +186,6 @@ def _observed_fields(fields: list[ClusterField], bundle, quiet: bool) -> list[Ob
     """Each cluster's field as the bundle's survey observes it through its aperture (the
     mocks' path, :func:`~surveymass.observe.observe_field`). One call per field: the
     distance is integrated once per cluster instead of once per galaxy."""
-    from surveymass.progress import progress_bar
-
     return [observe_field(f.galaxies["ra"], f.galaxies["dec"], f.galaxies["z"],
                           f.galaxies["mag_r"], (f.cluster.ra, f.cluster.dec, f.cluster.z),
                           bundle.survey, bundle.aperture, bundle.cosmology,
@@ -288,8 +292,6 @@ def centre_offset_medians(bundle, observed: list[ObservedField], mags: list[np.n
     """(n_fields, n_offsets) posterior medians with each field's centre moved by each of
     its ``offsets`` (from :func:`centre_offsets`), from one predict call; NaN where fewer
     than min_galaxies remain in the aperture."""
-    from surveymass.models.predict import fields_for_bundle, predict
-
     moved, where = [], []
     for i, field in enumerate(observed):
         for k, offset in enumerate(offsets[i]):
@@ -351,8 +353,6 @@ def _typicality(bundle, fieldset, prediction) -> dict[str, np.ndarray]:
 
 def _kinematic_samples(kinematic, observed, mags, z, n_samples, seed, device) -> np.ndarray:
     """Posterior draws of the kinematics-only companion bundle (NaN rows without one)."""
-    from surveymass.models.predict import fields_for_bundle, predict
-
     if kinematic is None:
         return np.full((len(observed), n_samples), np.nan, dtype=np.float32)
     fieldset = fields_for_bundle(kinematic, observed, mags, z)
@@ -399,8 +399,6 @@ def infer_fields(fields: list[ClusterField], bundle, n_samples: int = 1000, seed
     """Weigh every field with ``bundle`` (a :class:`~surveymass.models.bundle.Bundle`)
     under ``prior`` (:data:`~surveymass.models.population.PRIORS`), with the
     kinematics-only posterior of the ``kinematic`` bundle when given."""
-    from surveymass.models.predict import fields_for_bundle, predict
-
     if not fields:
         raise InputError("no cluster fields to weigh")
     if n_samples < 1:
@@ -612,17 +610,12 @@ def _write_files(result: InferenceResult, table_path: Path, details: Path,
 
 def card_sha256(model: str | Path) -> str:
     """SHA-256 of a bundle's model card file (recorded with every result)."""
-    from surveymass.models.bundle import CARD, bundle_path
-
     return file_sha256(bundle_path(model) / CARD)
 
 
 def kinematic_companion(bundle, device="cpu"):
     """The kinematics-only bundle named by ``bundle``'s card (``kinematic_companion``), or
     None; it must observe fields exactly as ``bundle`` does."""
-    from surveymass.cosmology import same_cosmology
-    from surveymass.models.bundle import load_bundle
-
     name = bundle.info.get("kinematic_companion")
     if name is None:
         return None
@@ -694,10 +687,6 @@ def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
 
     Every output is checked before the work; existing ones are replaced only with
     ``overwrite``, and only once all the new files are complete, all together."""
-    from surveymass.inference.plots import plot_paths
-    from surveymass.models.bundle import DEFAULT_BUNDLE, load_bundle
-    from surveymass.models.device import resolve_device
-
     output = _checked_output(output)
     targets = [output, details_path(output)]
     if clusters is None:
@@ -740,7 +729,5 @@ def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
     with staged_outputs(targets, overwrite) as staging:
         _write_files(result, staging[0], staging[1], record)
         if plots is not None:
-            from surveymass.inference.plots import plot_clusters
-
             plot_clusters(result, bundle, staging[2:], quiet=quiet)
     return result

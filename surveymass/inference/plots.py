@@ -16,6 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from surveymass.cosmology import transverse_comoving_distance
+from surveymass.inference.compare import reference_masses_at
+from surveymass.phasespace import tangent_plane
 from surveymass.progress import progress_bar
 from surveymass.provenance import save_figure
 
@@ -98,9 +101,6 @@ def _phase_space_panel(ax, galaxies, aperture):
 def _sky_panel(ax, row, galaxies, bundle):
     from matplotlib.patches import Circle
 
-    from surveymass.cosmology import transverse_comoving_distance
-    from surveymass.phasespace import tangent_plane
-
     coloured, p = _colours(galaxies)
     ra0, dec0 = row["ra"].value, row["dec"].value
     xi, eta = tangent_plane(np.asarray(galaxies["ra"], float), np.asarray(galaxies["dec"], float),
@@ -181,8 +181,6 @@ def _typicality_note(ax, row) -> None:
 
 def _literature(ax, row) -> None:
     """Published masses of this cluster as error bars near the top of the panel."""
-    from surveymass.inference.compare import reference_masses_at
-
     refs = reference_masses_at(row["ra"].value, row["dec"].value, row["z"])
     top = ax.get_ylim()[1]
     for k, ref in enumerate(refs):

@@ -25,6 +25,7 @@ from surveymass.masks.mangle import ManglePolygons, read_mangle
 from surveymass.masks.sky import SkyIndex, sky_positions
 from surveymass.paths import CATALOGS, shipped
 from surveymass.phasespace import angular_radius
+from surveymass.survey import DEFAULT_SURVEY, load_survey
 
 if TYPE_CHECKING:
     from astropy.cosmology import FLRW
@@ -206,8 +207,6 @@ def load_footprint(path_or_name: str | Path | Footprint | None = None,
 
 
 def _resolve(path_or_name: str | Path | None) -> Path:
-    from surveymass.survey import DEFAULT_SURVEY, load_survey
-
     if path_or_name is None:
         path_or_name = DEFAULT_SURVEY
     path = Path(path_or_name)

@@ -51,9 +51,10 @@ from itertools import chain
 import numpy as np
 from scipy.spatial import cKDTree
 
-from surveymass.cosmology import C_KMS, distance_table
+from surveymass.cosmology import C_KMS, colossus_cosmology, distance_table
 from surveymass.errors import InputError, SurveymassError
 from surveymass.masks.fibres import apply_survey_fibre_collisions
+from surveymass.masks.footprint import load_footprint
 from surveymass.mocks.config import MockConfig
 from surveymass.observe import observe_field
 from surveymass.phasespace import observed_redshift
@@ -159,8 +160,6 @@ class FieldMaker:
         if self.survey.footprint_path is None:
             raise InputError(f"survey {self.survey.name!r} has no footprint map; make mocks "
                              "without the footprint (footprint=False)")
-        from surveymass.masks.footprint import load_footprint
-
         return load_footprint(self.survey.footprint_path)
 
     def _repaint_config(self) -> tuple[SyntheticConfig, object]:
@@ -172,8 +171,6 @@ class FieldMaker:
                 "'surveymass universe') store; this universe comes from "
                 f"{self.universe.config.get('source', 'elsewhere')!r}: make its mocks "
                 "without a galaxy-halo prior (--galaxy-halo none)")
-        from surveymass.cosmology import colossus_cosmology
-
         config = SyntheticConfig.from_dict(self.universe.config)
         colossus_cosmology(self.cosmology, config.sigma8, config.ns)
         return config, magnitude_map(config)

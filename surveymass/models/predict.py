@@ -23,6 +23,7 @@ from surveymass.models.features import Features, compute_features, make_batch
 from surveymass.models.posterior import MassPosterior
 from surveymass.models.training import batches
 from surveymass.observe import ObservedField
+from surveymass.photometry import absolute_magnitude_limit
 from surveymass.progress import progress_bar
 
 #: Fields with fewer classifier members use this many most-probable galaxies for sigma.
@@ -150,8 +151,6 @@ def fields_for_bundle(bundle: Bundle, observed: list[ObservedField], mag_r: list
     cut) with their apparent magnitudes (``mag_r`` of every input galaxy, NaN when
     unknown); the limiting absolute magnitude comes from the bundle's survey at each
     ``z_cl``."""
-    from surveymass.photometry import absolute_magnitude_limit
-
     z_cl = np.atleast_1d(np.asarray(z_cl, float))
     if not len(observed) == len(mag_r) == len(z_cl):
         raise InputError("give one observed field, magnitude array and redshift per field")

@@ -16,7 +16,7 @@ import numpy as np
 
 from surveymass.cosmology import DEFAULT_NS, DEFAULT_SIGMA8, colossus_cosmology
 from surveymass.errors import InputError
-from surveymass.halo import evrard2008, v200c
+from surveymass.halo import evrard2008, nfw_mass_in_definition, nfw_radius_ratio, v200c
 from surveymass.phasespace import Aperture, PhaseSpace
 from surveymass.photometry import schechter_magnitudes
 from surveymass.progress import progress_bar
@@ -398,14 +398,12 @@ def falco_profile(x_vir: np.ndarray, a: float = ref.FALCO14_A,
 
 def _virial_ratios(m200c: np.ndarray, concentration: np.ndarray, redshift: float,
                    source: Source) -> tuple[float, float]:
-    """Median R_vir / R200c and V_vir / V200c of the halos (colossus, NFW)."""
-    from colossus.halo import mass_defs, mass_so
-
+    """Median R_vir / R200c and V_vir / V200c of the halos (NFW,
+    :func:`surveymass.halo.nfw_radius_ratio`)."""
     colossus_for(source)
-    m_vir, r_vir, _ = mass_defs.changeMassDefinition(m200c, concentration, redshift, "200c",
-                                                     "vir")
-    r_ratio = r_vir / mass_so.M_to_R(m200c, redshift, "200c")
-    v_ratio = np.sqrt(m_vir / m200c / r_ratio)
+    r_ratio = nfw_radius_ratio(concentration, redshift, "200c", "vir")
+    v_ratio = np.sqrt(nfw_mass_in_definition(m200c, concentration, redshift, "200c", "vir")
+                      / m200c / r_ratio)
     return float(np.median(r_ratio)), float(np.median(v_ratio))
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from surveymass.cosmology import colossus_cosmology
 from surveymass.errors import InputError
+from surveymass.halo import nfw_mass_in_definition, nfw_radius_ratio
 from surveymass.halo import r200c as halo_r200c
 
 if TYPE_CHECKING:
@@ -102,18 +103,19 @@ def r200c_and_concentration(m200c: np.ndarray, rs: np.ndarray, redshift: float,
 def m200c_from_mvir(mvir: np.ndarray, redshift: float, cosmology: FLRW
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Convert virial masses (Bryan & Norman 1998) [h^-1 Msun] to 200c for NFW halos with
-    the :data:`CONCENTRATION_MODEL` concentration (colossus ``changeMassDefinition``).
+    the :data:`CONCENTRATION_MODEL` concentration (colossus) and the package's NFW
+    conversion (:func:`surveymass.halo.nfw_mass_in_definition`).
 
     Returns M200c [h^-1 Msun], comoving R200c [h^-1 Mpc] and c200c.
     """
-    from colossus.halo import concentration, mass_defs
+    from colossus.halo import concentration
 
     colossus_cosmology(cosmology)
 
     def convert(m):
         c_vir = concentration.concentration(m, "vir", redshift, model=CONCENTRATION_MODEL)
-        m200c, _, c200c = mass_defs.changeMassDefinition(m, c_vir, redshift, "vir", "200c")
-        return [np.log(m200c / m), c200c]
+        m200c = nfw_mass_in_definition(m, c_vir, redshift, "vir", "200c")
+        return [np.log(m200c / m), c_vir * nfw_radius_ratio(c_vir, redshift, "vir", "200c")]
 
     log_ratio, c200c = _on_mass_grid(mvir, convert)
     m200c = np.asarray(mvir, dtype=np.float64) * np.exp(log_ratio)

@@ -26,6 +26,7 @@ from astropy.cosmology import FLRW, FlatLambdaCDM, LambdaCDM
 
 from surveymass.cosmology import default_cosmology
 from surveymass.errors import InputError
+from surveymass.progress import progress_bar
 from surveymass.universe.readers.common import (
     DEFAULT_CHUNK_SIZE,
     check_chunk_size,
@@ -247,8 +248,6 @@ def convert_hlist(path: str | Path, output: str | Path, *, redshift: float | Non
     (scale factor from the ``#a =`` line, the ``scale`` column or the file name).
     ``min_m200c`` [h^-1 Msun] keeps only more massive halos. Returns the config written.
     """
-    from surveymass.progress import progress_bar
-
     chunk_size = check_chunk_size(chunk_size)
     catalogue = HlistFile(path)
     header = catalogue.header

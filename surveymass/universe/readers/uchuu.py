@@ -35,6 +35,7 @@ import numpy as np
 
 from surveymass.cosmology import default_cosmology
 from surveymass.errors import InputError
+from surveymass.progress import progress_bar
 from surveymass.universe.readers.common import (
     CONCENTRATION_MODEL,
     DEFAULT_CHUNK_SIZE,
@@ -410,8 +411,6 @@ def convert_galaxy_catalogue(source: GalaxyCatalogue, output: str | Path, *,
 
 
 def _progress(source: GalaxyCatalogue, desc: str, quiet: bool):
-    from surveymass.progress import progress_bar
-
     return progress_bar(total=source.n_rows, desc=desc, unit=" rows", quiet=quiet)
 
 

@@ -5,7 +5,6 @@ Masses are M200c [h^-1 Msun]; radii comoving h^-1 Mpc.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,45 +101,17 @@ def halo_bias(config: SyntheticConfig, m200c: np.ndarray) -> np.ndarray:
     return bias.haloBias(m200c, config.redshift, mdef="200c", model=config.bias_model)
 
 
-def overdensity_radius_ratio(config: SyntheticConfig, concentration: np.ndarray,
-                             mdef: str) -> np.ndarray:
-    """R_mdef / R200c of NFW halos of concentration c200c at the snapshot, for a colossus mass
-    definition (``"vir"``: Bryan & Norman 1998, ApJ 495, 80; ``"200m"``, ``"180m"``, ...):
-    solves m(c x) / m(c) / x^3 = Delta_mdef / Delta_200c (m(y) = ln(1 + y) - y / (1 + y)),
-    tabulated in c (once per redshift, definition and colossus cosmology)."""
-    from colossus.cosmology import cosmology
-
-    table_c, table_x = _radius_ratio_table(config.redshift, mdef,
-                                           cosmology.getCurrent().name)
-    return np.interp(concentration, table_c, table_x)
-
-
-@functools.lru_cache(maxsize=16)
-def _radius_ratio_table(redshift: float, mdef: str,
-                        cosmology_name: str) -> tuple[np.ndarray, np.ndarray]:
-    """(c200c, R_mdef / R200c) of :func:`overdensity_radius_ratio` on a grid of c."""
-    from colossus.halo import mass_so
-
-    target = (mass_so.densityThreshold(redshift, mdef)
-              / mass_so.densityThreshold(redshift, "200c"))
-    table_c = np.linspace(0.5, 60.0, 600)
-    x = np.linspace(0.3, 3.5, 3201)
-    mean_density = (halo.nfw_mass_factor(table_c[:, None] * x[None, :])
-                    / halo.nfw_mass_factor(table_c)[:, None] / x ** 3)
-    return table_c, x[np.argmin(np.abs(mean_density - target), axis=1)]
-
-
 def virial_radius_ratio(config: SyntheticConfig, concentration: np.ndarray) -> np.ndarray:
-    """R_vir / R200c (Bryan & Norman 1998 virial overdensity) of NFW halos of c200c."""
-    return overdensity_radius_ratio(config, concentration, "vir")
+    """R_vir / R200c (Bryan & Norman 1998 virial overdensity) of NFW halos of c200c at the
+    snapshot (:func:`surveymass.halo.nfw_radius_ratio`)."""
+    return halo.nfw_radius_ratio(concentration, config.redshift, "200c", "vir")
 
 
 def mass_in_definition(config: SyntheticConfig, m200c: np.ndarray, concentration: np.ndarray,
                        mdef: str) -> np.ndarray:
-    """Mass [h^-1 Msun] of NFW halos of M200c and c200c in another colossus definition."""
-    c = np.asarray(concentration, float)
-    x = overdensity_radius_ratio(config, c, mdef)
-    return np.asarray(m200c, float) * halo.nfw_mass_factor(c * x) / halo.nfw_mass_factor(c)
+    """Mass [h^-1 Msun] of NFW halos of M200c and c200c in another colossus definition at
+    the snapshot (:func:`surveymass.halo.nfw_mass_in_definition`)."""
+    return halo.nfw_mass_in_definition(m200c, concentration, config.redshift, "200c", mdef)
 
 
 def median_concentration(config: SyntheticConfig, m200c: np.ndarray) -> np.ndarray:
