@@ -196,3 +196,37 @@ def test_the_calibration_cylinders_rebuild_from_the_dr7_table(shared_data):
     assert np.array_equal(rebuilt, np.bincount(shipped_galaxies["system"],
                                                minlength=len(systems)))
     assert np.allclose(np.sort(galaxies["z"][pairs[:, 1]]), np.sort(shipped_galaxies["z"]))
+
+
+def test_the_two_shipped_depths_agree_on_coma(shared_data, tmp_path):
+    """Coma weighed twice from independent samples: the volume-limited bundle on the DR7
+    M_r < -20 table (64 galaxies in the aperture) and the flux-limited bundle on the
+    r < 17.77 catalogue (665): the medians agree within the narrower posterior's width."""
+    galaxies = shared_data / "real/sdss_dr7_bright/sdss_dr7_volume_limited_Mr-20.fits"
+    clusters = _clusters_file(tmp_path, [("Coma", 194.95, 27.98, 0.0231)])
+    vlim = run_infer([galaxies], clusters=clusters, selected=True, model="sdss_dr7_vlim20",
+                     output=tmp_path / "vlim.ecsv", device="cpu").results[0]
+    flux = run_infer([COMA], output=tmp_path / "flux.ecsv", device="cpu").results[0]
+    assert vlim["n_galaxies"] < 100 < flux["n_galaxies"]
+    width = min(vlim["log10_m200c_p84"] - vlim["log10_m200c_p16"],
+                flux["log10_m200c_p84"] - flux["log10_m200c_p16"]) / 2
+    assert abs(vlim["log10_m200c_median"] - flux["log10_m200c_median"]) < width
+    assert 14.6 < vlim["log10_m200c_median"] < 15.0 and vlim["flags"] == ""
+
+
+def test_the_volume_limited_bundle_refuses_a_flux_limited_claim(tmp_path):
+    with pytest.raises(InputError, match="trained for 'sdss_dr7_vlim20'"):
+        run_infer([COMA], model="sdss_dr7_vlim20", survey="sdss_legacy",
+                  output=tmp_path / "r.ecsv", device="cpu")
+
+
+def test_a_table_without_magnitudes_needs_selected_for_a_volume_limited_bundle(shared_data,
+                                                                               tmp_path):
+    """The DR7 volume-limited table has no magnitudes: without --selected the bundle's
+    M_r < -20 cut cannot be applied, and infer says so before any work is written."""
+    galaxies = shared_data / "real/sdss_dr7_bright/sdss_dr7_volume_limited_Mr-20.fits"
+    clusters = _clusters_file(tmp_path, [("Coma", 194.95, 27.98, 0.0231)])
+    with pytest.raises(InputError, match="no magnitude.*--selected"):
+        run_infer([galaxies], clusters=clusters, model="sdss_dr7_vlim20",
+                  output=tmp_path / "r.ecsv", device="cpu")
+    assert not (tmp_path / "r.ecsv").exists()

@@ -10,8 +10,11 @@ inside each system's cylinder; header ``SELECTED = 'sdss_dr7_vlim20'``: already 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from astropy.table import Table
+from astropy.units import UnitsWarning
 from scipy.integrate import quad
 
 from surveymass.catalog import read_catalog
@@ -65,7 +68,9 @@ def number_density_check(z, area_deg2: float, cosmology, z_min: float = 0.0,
 def read_mahdavi(path) -> Table:
     """The Mahdavi & Geller (2001) systems table (VizieR J/ApJ/554/L129) as name, ra, dec,
     z, log_sigma_mg01, e_log_sigma_mg01."""
-    t = Table.read(path)
+    with warnings.catch_warnings():  # VizieR's log units ("[km/s]") are not FITS units
+        warnings.simplefilter("ignore", UnitsWarning)
+        t = Table.read(path)
     need = {"Name", "RAJ2000", "DEJ2000", "z", "logsigma", "e_logsigma"}
     if need - set(t.colnames):
         raise InputError(f"{path} lacks columns {sorted(need - set(t.colnames))}")
