@@ -18,7 +18,6 @@ from surveymass.fetch import galwcat
 from surveymass.fetch.cache import CacheWarning
 from surveymass.inference import galweight
 from surveymass.inference.compare import (
-    MatchWindow,
     compare_tables,
     load_reference,
     match_clusters,
@@ -36,6 +35,7 @@ from surveymass.inference.literature import (
     read_sources,
     to_log10_m200c,
 )
+from surveymass.inference.matching import MatchWindow
 
 RECORDED = Path(__file__).parent / "data" / "recorded"
 

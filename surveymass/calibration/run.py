@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
+from surveymass.calibration.config import CalibrationConfig
 from surveymass.calibration.measure import Binning, summarise_fields
 from surveymass.calibration.mocks import MockSample, mock_sample
 from surveymass.calibration.real import (
@@ -23,8 +22,6 @@ from surveymass.calibration.statistics import (
     weighted_quantiles,
     with_measurement_errors,
 )
-from surveymass.mocks import MockConfig
-from surveymass.phasespace import Aperture
 from surveymass.survey import load_survey
 
 VLIM_SURVEY = "sdss_dr7_vlim20"
@@ -36,26 +33,6 @@ COMA_SIGMA_WINDOW = 0.05
 #: at fixed MG01 sigma against mock richness at fixed true-member sigma, the latter with
 #: the MG01 measurement errors added (:func:`with_measurement_errors`).
 EXIT_CHECK = "richness_vs_mg01_sigma"
-
-
-@dataclass(frozen=True)
-class CalibrationConfig:
-    """Sizes and seeds of a calibration run. log_mass_range: halos of the systems' mocks
-    [log10 h^-1 Msun]; n_halos x n_los fields; coma_halos x n_los fields for Coma."""
-
-    log_mass_range: tuple[float, float] = (13.0, 15.3)
-    n_halos: int = 400
-    n_los: int = 3
-    coma_halos: int = 60
-    seed: int = 0
-    aperture: Aperture = field(default_factory=Aperture)
-    mock_config: MockConfig | None = None
-
-    def to_dict(self) -> dict:
-        return {"log_mass_range": list(self.log_mass_range), "n_halos": self.n_halos,
-                "n_los": self.n_los, "coma_halos": self.coma_halos, "seed": self.seed,
-                "r_max": self.aperture.r_max, "v_max": self.aperture.v_max,
-                "mock_config": (self.mock_config or MockConfig()).to_dict()}
 
 
 def _table(d: dict) -> dict:

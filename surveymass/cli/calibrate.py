@@ -6,8 +6,12 @@ from pathlib import Path
 
 import typer
 
+from surveymass.calibration.config import CalibrationConfig
 from surveymass.cli import app
 from surveymass.errors import InputError
+
+#: The library's defaults (one source: CalibrationConfig), shown by --help.
+_CALIBRATION = CalibrationConfig()
 
 
 @app.command("calibrate")
@@ -16,14 +20,14 @@ def calibrate(
                                   help="Universe HDF5 file the mocks are made from."),
     output: Path = typer.Option(..., "-o", "--output",
                                 help="Folder for calibration.json, calibration.md and plots."),
-    halos: int = typer.Option(400, "--halos", help="Halos of the systems' mocks (stratified "
+    halos: int = typer.Option(_CALIBRATION.n_halos, "--halos", help="Halos of the systems' mocks (stratified "
                               "in mass, weighted to the universe's mass function)."),
-    los: int = typer.Option(3, "--los", help="Lines of sight per halo."),
-    coma_halos: int = typer.Option(60, "--coma-halos", help="Halos of Coma's mocks."),
-    mass_min: float = typer.Option(13.0, "--mass-min", help="Lowest log10 M200c of the "
+    los: int = typer.Option(_CALIBRATION.n_los, "--los", help="Lines of sight per halo."),
+    coma_halos: int = typer.Option(_CALIBRATION.coma_halos, "--coma-halos", help="Halos of Coma's mocks."),
+    mass_min: float = typer.Option(_CALIBRATION.log_mass_range[0], "--mass-min", help="Lowest log10 M200c of the "
                                    "systems' mocks [h^-1 Msun]."),
-    mass_max: float = typer.Option(15.3, "--mass-max", help="Highest log10 M200c."),
-    seed: int = typer.Option(0, "--seed", help="Master seed (same seed, same report)."),
+    mass_max: float = typer.Option(_CALIBRATION.log_mass_range[1], "--mass-max", help="Highest log10 M200c."),
+    seed: int = typer.Option(_CALIBRATION.seed, "--seed", help="Master seed (same seed, same report)."),
     galaxy_halo: str = typer.Option(
         "none", "--galaxy-halo", help="Galaxy-halo nuisance prior of the mocks: none, "
         "default or a TOML file of ranges (docs/synthetic_universe.md); calibrate the "
@@ -38,7 +42,6 @@ def calibrate(
     phase space (see docs/calibration.md). Exit status 1 when the richness check at fixed
     MG01 sigma (mocks: sigma of the halo's true members with MG01's errors) fails."""
     from surveymass.calibration.report import CHECKS, report_folder, write_report
-    from surveymass.calibration.run import CalibrationConfig
     from surveymass.calibration.run import calibrate as run
     from surveymass.mocks.config import MockConfig
     from surveymass.outputs import check_outputs

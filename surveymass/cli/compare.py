@@ -7,6 +7,10 @@ from pathlib import Path
 import typer
 
 from surveymass.cli import app
+from surveymass.inference.matching import MatchWindow
+
+#: The library's defaults (one source: MatchWindow), shown by --help.
+_WINDOW = MatchWindow()
 
 
 @app.command("compare")
@@ -17,20 +21,15 @@ def compare_command(
     output: Path | None = typer.Option(None, "-o", "--output",
                                        help="write the per-cluster comparison (ECSV)"),
     plot: Path | None = typer.Option(None, "--plot", help="write the comparison figure"),
-    max_separation: float = typer.Option(1.0, "--max-sep",
+    max_separation: float = typer.Option(_WINDOW.max_separation, "--max-sep",
                                          help="match radius [comoving h^-1 Mpc]"),
-    max_dv: float = typer.Option(1500.0, "--max-dv", help="match velocity window [km/s]"),
+    max_dv: float = typer.Option(_WINDOW.max_dv, "--max-dv", help="match velocity window [km/s]"),
     refresh: bool = typer.Option(False, "--refresh", help="re-query VizieR, ignore the cache"),
     overwrite: bool = typer.Option(False, "--overwrite",
                                    help="replace existing -o and --plot files"),
 ) -> None:
     """Compare masses with GalWeight (GalWCat19), the shipped literature table, or FILE."""
-    from surveymass.inference.compare import (
-        MatchWindow,
-        format_summary,
-        read_results,
-        run_compare,
-    )
+    from surveymass.inference.compare import format_summary, read_results, run_compare
 
     window = MatchWindow(max_separation=max_separation, max_dv=max_dv)
     comparison, stats = run_compare(results, against, output=output, plot=plot,

@@ -19,7 +19,7 @@ once per distinct reference (so Coma can be compared with two papers).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,7 @@ from surveymass.catalog import ALIASES, find_columns
 from surveymass.cosmology import default_cosmology, transverse_comoving_distance
 from surveymass.errors import InputError
 from surveymass.inference.literature import load_literature_table
+from surveymass.inference.matching import MatchWindow
 from surveymass.outputs import check_outputs, staged_outputs
 from surveymass.phasespace import los_velocity, tangent_plane
 from surveymass.provenance import atomic_path, provenance, save_figure
@@ -52,21 +53,6 @@ _ALIASES = {
 _ERROR_PATTERNS = ("{m}_err", "e_{m}", "{m}_error", "sigma_{m}")
 
 
-@dataclass(frozen=True)
-class MatchWindow:
-    """How close a reference cluster must be to count as the same cluster.
-
-    max_separation: projected, comoving h^-1 Mpc at our cluster's redshift;
-    max_dv: |rest-frame line-of-sight velocity difference| [km/s].
-    """
-
-    max_separation: float = 1.0
-    max_dv: float = 1500.0
-
-    def __post_init__(self) -> None:
-        if not (self.max_separation > 0 and self.max_dv > 0):
-            raise InputError("the match window needs a positive separation [h^-1 Mpc] "
-                             f"and velocity [km/s], got {self.max_separation}, {self.max_dv}")
 
 
 def read_results(path: str | Path) -> QTable:
