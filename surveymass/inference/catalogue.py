@@ -12,6 +12,7 @@ field. The coverage of each aperture by the galaxy table itself
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,7 @@ def read_clusters(path: str | Path) -> tuple[list[Cluster], Table]:
                          f"{', '.join(table.colnames)}); it needs name, ra and dec [deg] "
                          "and z (common spellings are recognised)")
     names = [str(n).strip() for n in table[found["name"]]]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
     if repeated:
         raise InputError(f"clusters table {path}: names must be unique; repeated: "
                          f"{', '.join(repeated[:5])}{' ...' if len(repeated) > 5 else ''}")
@@ -73,7 +74,7 @@ def _cell(value) -> float:
 
 
 def catalogue_fields(galaxies: Table, clusters: list[Cluster], aperture, cosmology,
-                     footprint=None, cleaning: str = "") -> list:
+                     footprint=None, cleaning: str = "") -> list[ClusterField]:
     """One :class:`~surveymass.inference.fields.ClusterField` per cluster (in order): the
     galaxies of the cleaned table ``galaxies`` in the cluster's cone of radius
     FIELD_MARGIN r_max and |v_los| < FIELD_MARGIN v_max, found through a sky index (no

@@ -145,7 +145,8 @@ class TableFootprint(Footprint):
         self.cover_radius = float(COVER_FACTOR * np.percentile(separations, COVER_QUANTILE))
 
     def _completeness(self, ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
-        return (self.index.nearest_angle(ra, dec) <= self.cover_radius).astype(float)
+        nearest = self.index.nearest_angle(ra, dec, max_angle=self.cover_radius)
+        return (nearest <= self.cover_radius).astype(float)
 
     def area_deg2(self, weighted: bool = False) -> float:
         ra, dec = healpix.pixel_centres(TABLE_AREA_NSIDE,

@@ -64,9 +64,15 @@ class SkyIndex:
         hits = self._tree.query_ball_point(unit_vectors(ra, dec), radius, return_sorted=True)
         return [np.asarray(h, dtype=np.intp) for h in hits]
 
-    def nearest_angle(self, ra_deg, dec_deg, k: int = 1) -> np.ndarray:
+    def nearest_angle(self, ra_deg, dec_deg, k: int = 1,
+                      max_angle: float = np.pi) -> np.ndarray:
         """Angle [rad] from each position [deg] to its ``k``-th nearest indexed position
-        (k = 2 for the indexed positions themselves: k = 1 is the position itself)."""
+        (k = 2 for the indexed positions themselves: k = 1 is the position itself); inf
+        beyond ``max_angle`` [rad] (a bound makes positions far from every indexed one,
+        e.g. outside a survey, cheap)."""
         ra, dec = sky_positions(ra_deg, dec_deg)
-        distance, _ = self._tree.query(unit_vectors(ra, dec), k=[k])
-        return angle(distance[:, 0]).reshape(ra.shape)
+        bound = np.nextafter(chord(max_angle), np.inf) if max_angle < np.pi else np.inf
+        distance, _ = self._tree.query(unit_vectors(ra, dec), k=[k],
+                                       distance_upper_bound=bound)
+        return np.where(np.isfinite(distance[:, 0]), angle(distance[:, 0]),
+                        np.inf).reshape(ra.shape)
