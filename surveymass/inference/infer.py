@@ -637,10 +637,44 @@ def check_survey(bundle, survey: str | None) -> None:
                          f"{survey!r} (surveymass mocks/train with that survey config)")
 
 
-def _read_catalogue_mode(catalogs: list[str | Path], clusters: str | Path,
-                         cluster: Cluster | None) -> tuple[Table, list[Cluster], Table, str]:
-    """Catalogue mode's inputs: the cleaned galaxy table, the clusters, the clusters
-    table's other columns and what the cleaning dropped."""
+@dataclass
+class _Inputs:
+    """What a run reads before it loads its bundle: the fields of catalogue files, or, in
+    catalogue mode, one cleaned survey table, its clusters and the clusters table's other
+    columns (``extra``)."""
+
+    names: list[str]
+    fields: list[ClusterField] | None = None
+    galaxies: Table | None = None
+    clusters: list[Cluster] | None = None
+    extra: Table | None = None
+    cleaning: str = ""
+    source: str = ""
+
+    def fields_for(self, bundle, selected: bool) -> list[ClusterField]:
+        """The fields to weigh with ``bundle`` (catalogue mode cuts them with its
+        aperture), declared cut to its survey already when ``selected``."""
+        fields = self.fields
+        if fields is None:
+            fields = catalogue_fields(self.galaxies, self.clusters, bundle.aperture,
+                                      bundle.cosmology,
+                                      table_footprint(self.galaxies, self.source),
+                                      self.cleaning)
+        return [_declared_selected(f, bundle.survey) for f in fields] if selected else fields
+
+    def cleaning_record(self, fields: list[ClusterField]) -> dict | str:
+        """What the cleaning dropped: per field, or once for catalogue mode's table."""
+        if self.fields is None:
+            return self.cleaning
+        return {f.cluster.name: f.cleaning for f in fields}
+
+
+def _read_inputs(catalogs: list[str | Path], cluster: Cluster | None,
+                 clusters: str | Path | None) -> _Inputs:
+    """The catalogue files' fields, or catalogue mode's survey table and clusters."""
+    if clusters is None:
+        fields = read_fields(catalogs, cluster)
+        return _Inputs([f.cluster.name for f in fields], fields=fields)
     if len(catalogs) != 1:
         raise InputError(f"--clusters weighs every cluster from one galaxy table; got "
                          f"{len(catalogs)} catalogues")
@@ -651,7 +685,8 @@ def _read_catalogue_mode(catalogs: list[str | Path], clusters: str | Path,
         raise InputError(f"{catalogs[0]} has a cluster-id column (a batch of fields): "
                          "with --clusters give one survey table without it")
     cluster_list, extra = read_clusters(clusters)
-    return galaxies, cluster_list, extra, cleaning
+    return _Inputs([c.name for c in cluster_list], galaxies=galaxies, clusters=cluster_list,
+                   extra=extra, cleaning=cleaning, source=str(catalogs[0]))
 
 
 def _declared_selected(field: ClusterField, survey) -> ClusterField:
@@ -688,31 +723,21 @@ def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
     Every output is checked before the work; existing ones are replaced only with
     ``overwrite``, and only once all the new files are complete, all together."""
     output = _checked_output(output)
+    inputs = _read_inputs(catalogs, cluster, clusters)
     targets = [output, details_path(output)]
-    if clusters is None:
-        fields, extra = read_fields(catalogs, cluster), None
-        names = [f.cluster.name for f in fields]
-    else:
-        galaxies, cluster_list, extra, cleaning = _read_catalogue_mode(catalogs, clusters,
-                                                                       cluster)
-        names = [c.name for c in cluster_list]
     if plots is not None:
-        targets += plot_paths(names, plots)
+        targets += plot_paths(inputs.names, plots)
     check_outputs(targets, overwrite)
     model = model or DEFAULT_BUNDLE
     torch_device = resolve_device(device)
     bundle = load_bundle(model, torch_device)
     check_survey(bundle, survey)
-    if clusters is not None:
-        fields = catalogue_fields(galaxies, cluster_list, bundle.aperture, bundle.cosmology,
-                                  table_footprint(galaxies, str(catalogs[0])), cleaning)
-    if selected:
-        fields = [_declared_selected(f, bundle.survey) for f in fields]
+    fields = inputs.fields_for(bundle, selected)
     kinematic = kinematic_companion(bundle, torch_device)
     result = infer_fields(fields, bundle, n_samples, seed, torch_device, quiet, prior,
                           kinematic)
-    if extra is not None:
-        _carry_columns(result.results, extra)
+    if inputs.extra is not None:
+        _carry_columns(result.results, inputs.extra)
     record = provenance(model={"name": bundle.name, "path": str(model),
                                "card_sha256": card_sha256(model),
                                "kinematic_companion": None if kinematic is None
@@ -721,8 +746,7 @@ def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
                         inputs=[str(p) for p in catalogs],
                         clusters=None if clusters is None else str(clusters),
                         selected=selected,
-                        cleaning=({f.cluster.name: f.cleaning for f in fields}
-                                  if clusters is None else cleaning),
+                        cleaning=inputs.cleaning_record(fields),
                         seed=seed, n_samples=n_samples,
                         device=str(torch_device),
                         cluster=None if cluster is None else cluster.__dict__)
