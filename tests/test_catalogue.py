@@ -9,6 +9,7 @@ import pytest
 from astropy.table import Table
 
 from surveymass.calibration.real import read_calibration_catalog
+from surveymass.catalog import read_catalog
 from surveymass.cli import main
 from surveymass.cosmology import default_cosmology
 from surveymass.errors import InputError
@@ -241,3 +242,22 @@ def test_the_dr7_table_covers_the_area_of_the_legacy_map(shared_data):
     galaxies = Table.read(shared_data / "real/sdss_dr7_bright/sdss_dr7_volume_limited_Mr-20.fits")
     area = TableFootprint(galaxies["ra"], galaxies["dec"]).area_deg2()
     assert area == pytest.approx(load_footprint(None).area_deg2(), rel=0.05)
+
+
+def test_catalogue_mode_from_parquet_with_plots(tmp_path, capsys):
+    """A Parquet survey table and a CSV cluster list through the command line, with plots:
+    one figure per cluster, the extra column carried to the results."""
+    pytest.importorskip("pyarrow")
+    galaxies, _ = read_catalog(COMA)
+    Table(galaxies[["ra", "dec", "z", "mag_r"]]).write(tmp_path / "survey.parquet")
+    Table({"Name": ["Coma", "far"], "RAJ2000": [194.95, 150.0], "DEJ2000": [27.98, 2.0],
+           "redshift": [0.0231, 0.05], "lambda": [120.0, 5.0]}).write(tmp_path / "cl.csv")
+    out = tmp_path / "res.ecsv"
+    assert main(["infer", str(tmp_path / "survey.parquet"), "--clusters",
+                 str(tmp_path / "cl.csv"), "-o", str(out), "--plots", str(tmp_path / "png"),
+                 "--samples", "200", "--device", "cpu", "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "Coma: log10 M200c = 14.8" in printed and "far: no mass" in printed
+    results = Table.read(out)
+    assert list(results["name"]) == ["Coma", "far"] and list(results["lambda"]) == [120.0, 5.0]
+    assert sorted(p.name for p in (tmp_path / "png").iterdir()) == ["Coma.png", "far.png"]
