@@ -261,3 +261,12 @@ def test_catalogue_mode_from_parquet_with_plots(tmp_path, capsys):
     results = Table.read(out)
     assert list(results["name"]) == ["Coma", "far"] and list(results["lambda"]) == [120.0, 5.0]
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == ["Coma.png", "far.png"]
+
+
+def test_no_details_writes_the_results_table_only(tmp_path, capsys):
+    path = _clusters_file(tmp_path, [("Coma", 194.95, 27.98, 0.0231)])
+    out = tmp_path / "res.ecsv"
+    assert main(["infer", str(COMA), "--clusters", path, "-o", str(out), "--no-details",
+                 "--samples", "100", "--device", "cpu", "-q"]) == 0
+    assert "galaxies and posterior draws" not in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clusters.ecsv", "res.ecsv"]

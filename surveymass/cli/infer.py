@@ -47,6 +47,9 @@ def infer_command(
     survey: str | None = typer.Option(
         None, "--survey", help="Survey the catalogue comes from; refused unless the bundle "
         "was trained for it."),
+    details: bool = typer.Option(
+        True, "--details/--no-details", help="Write <stem>_details.fits (per-galaxy "
+        "membership and the posterior draws); --no-details for large catalogues."),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace existing results, details and plots (only once "
         "the new ones are all complete)."),
@@ -67,13 +70,14 @@ def infer_command(
     result = run_infer([catalog_path(c) for c in catalogs], model=model, output=output,
                        n_samples=samples, seed=seed, device=device, cluster=cluster,
                        survey=survey, plots=plots, quiet=quiet, overwrite=overwrite,
-                       prior=prior, clusters=clusters, selected=selected)
+                       prior=prior, clusters=clusters, selected=selected, details=details)
     for row in result.results[:50]:
         typer.echo(_summary(row))
     if len(result.results) > 50:
         typer.echo(f"... {len(result.results) - 50} more clusters (see {output})")
-    typer.echo(f"results -> {output}; galaxies and posterior draws -> {details_path(output)}"
-               + (f"; plots -> {plots}/" if plots else ""))
+    typer.echo(f"results -> {output}"
+               + (f"; galaxies and posterior draws -> {details_path(output)}" if details
+                  else "") + (f"; plots -> {plots}/" if plots else ""))
 
 
 def _summary(row) -> str:

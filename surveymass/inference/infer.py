@@ -581,10 +581,10 @@ def write_result(result: InferenceResult, output: str | Path, record: dict,
     return output, targets[1]
 
 
-def _write_files(result: InferenceResult, table_path: Path, details: Path,
+def _write_files(result: InferenceResult, table_path: Path, details: Path | None,
                  record: dict) -> None:
-    """The results table and the details file; they share a ``run_id`` (in the provenance
-    of each, and the FITS keyword RUNID)."""
+    """The results table and the details file (None: none); they share a ``run_id`` (in
+    the provenance of each, and the FITS keyword RUNID)."""
     from astropy.io import fits
 
     record = {**record, "run_id": uuid.uuid4().hex}
@@ -605,7 +605,8 @@ def _write_files(result: InferenceResult, table_path: Path, details: Path,
     primary.header["PROVENAN"] = json.dumps(record, default=str)
     primary.header["RUNID"] = (record["run_id"], "shared with the results table")
     table.write(table_path, format="ascii.ecsv")
-    fits.HDUList([primary, galaxies, posterior]).writeto(details)
+    if details is not None:
+        fits.HDUList([primary, galaxies, posterior]).writeto(details)
 
 
 def card_sha256(model: str | Path) -> str:
@@ -709,7 +710,7 @@ def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
               survey: str | None = None, plots: str | Path | None = None,
               quiet: bool = True, overwrite: bool = False,
               prior: str = "flat", clusters: str | Path | None = None,
-              selected: bool = False) -> InferenceResult:
+              selected: bool = False, details: bool = True) -> InferenceResult:
     """Read ``catalogs``, weigh their clusters with bundle ``model`` (default: the shipped
     one), write the results table and details file, and optionally the plots (one PNG per
     cluster in folder ``plots``).
@@ -718,13 +719,14 @@ def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
     one galaxy table and every cluster of this table is weighed from it (one results row
     each, in its order, its other columns carried through). ``selected``: the galaxy table
     holds exactly the galaxies the bundle's survey selects (e.g. a volume-limited sample
-    without magnitudes), so its depth is not applied again.
+    without magnitudes), so its depth is not applied again. ``details``: write the
+    per-galaxy and posterior-draw file (off for large catalogues that need only the table).
 
     Every output is checked before the work; existing ones are replaced only with
     ``overwrite``, and only once all the new files are complete, all together."""
     output = _checked_output(output)
     inputs = _read_inputs(catalogs, cluster, clusters)
-    targets = [output, details_path(output)]
+    targets = [output, details_path(output)] if details else [output]
     if plots is not None:
         targets += plot_paths(inputs.names, plots)
     check_outputs(targets, overwrite)
@@ -751,7 +753,8 @@ def run_infer(catalogs: list[str | Path], model: str | Path | None = None,
                         device=str(torch_device),
                         cluster=None if cluster is None else cluster.__dict__)
     with staged_outputs(targets, overwrite) as staging:
-        _write_files(result, staging[0], staging[1], record)
+        plot_targets = staging[2:] if details else staging[1:]
+        _write_files(result, staging[0], staging[1] if details else None, record)
         if plots is not None:
-            plot_clusters(result, bundle, staging[2:], quiet=quiet)
+            plot_clusters(result, bundle, plot_targets, quiet=quiet)
     return result
