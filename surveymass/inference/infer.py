@@ -45,7 +45,7 @@ from surveymass.errors import InputError
 from surveymass.inference.catalogue import catalogue_fields, read_clusters
 from surveymass.inference.fields import ClusterField, read_fields, read_galaxies, table_footprint
 from surveymass.inference.plots import plot_clusters, plot_paths
-from surveymass.masks.footprint import aperture_coverage
+from surveymass.masks.footprint import TABLE_DISC_SAMPLES, aperture_coverage
 from surveymass.models import typicality
 from surveymass.models.bundle import CARD, DEFAULT_BUNDLE, bundle_path, load_bundle
 from surveymass.models.data import FieldSet, pad
@@ -220,7 +220,8 @@ def _table_coverage(bundle, fields: list[ClusterField]) -> np.ndarray:
         clusters = [fields[i].cluster for i in rows]
         out[rows] = aperture_coverage([c.ra for c in clusters], [c.dec for c in clusters],
                                       [c.z for c in clusters], bundle.aperture.r_max,
-                                      bundle.cosmology, fields[rows[0]].footprint)
+                                      bundle.cosmology, fields[rows[0]].footprint,
+                                      n_samples=TABLE_DISC_SAMPLES)
     return out
 
 

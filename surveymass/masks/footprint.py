@@ -114,6 +114,10 @@ class MangleFootprint(Footprint):
 COVER_QUANTILE, COVER_FACTOR = 90.0, 2.0
 #: Galaxies (at most) whose nearest-neighbour separations set the covering radius.
 COVER_SAMPLE = 20000
+#: Points of the disc pattern for an aperture's coverage by a TableFootprint: its covering
+#: radius limits the resolution to ~0.1 of an aperture anyway, and 250 points resolve a
+#: straight edge to ~0.01 (4x fewer queries than DEFAULT_DISC_SAMPLES).
+TABLE_DISC_SAMPLES = 250
 #: HEALPix resolution of the pixel centres over which a TableFootprint's area is summed.
 TABLE_AREA_NSIDE = 256
 
