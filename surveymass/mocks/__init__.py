@@ -1,6 +1,6 @@
-"""Mock observations of a simulated universe: lines of sight (:mod:`.lines_of_sight`),
-survey-realistic sky fields (:mod:`.fields`), and training sets (:mod:`.build`, written
-and read by :mod:`.trainingset`)."""
+"""Mock observations of a simulated universe: their settings (:mod:`.config`), lines of
+sight (:mod:`.lines_of_sight`), survey-realistic sky fields (:mod:`.fields`), and training
+sets (:mod:`.build`, written and read by :mod:`.trainingset`)."""
 
 from surveymass.lazy import lazy_exports
 

@@ -1,6 +1,6 @@
-"""The settings of mock observations and training sets: light dataclasses (numpy and the
-aperture only), so that the command line can show them as its defaults without importing
-the mock machinery."""
+"""The settings of mock observations and training sets: light dataclasses (numpy, the
+aperture and the galaxy-halo prior only), so that the command line can show them as its
+defaults without importing the mock machinery."""
 
 from __future__ import annotations
 
