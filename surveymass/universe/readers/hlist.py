@@ -263,7 +263,7 @@ def convert_hlist(path: str | Path, output: str | Path, *, redshift: float | Non
 
     config = {"source": "hlist", "input": str(header.path), "halo_mass": (
         "M200c column of the catalogue" if mass_column == "m200c" else
-        "Mvir converted to M200c with colossus (NFW, ishiyama21 concentration)"),
+        "Mvir converted to M200c for NFW halos (colossus ishiyama21 concentration)"),
         "concentration": "R200c / rs (rs <= 0: ishiyama21 model)",
         "cosmology_source": cosmology_source, "min_m200c": min_m200c,
         "chunk_size": chunk_size, "galaxies": "none (hlist holds halos only)"}

@@ -13,8 +13,9 @@ Conversion (two streaming passes, see :mod:`.common` for the memory model):
 1. hosts: galaxies with ``upid == -1`` are centrals; their halo (same id, the central's
    position and velocity) becomes a halo. M200c and r_s come from the Uchuu Rockstar
    halo catalogue when given (:class:`RockstarHaloCatalogue`, c200c = R200c / r_s);
-   otherwise Mvir is converted to M200c with colossus (NFW, Ishiyama et al. 2021
-   concentrations) and the config says so;
+   otherwise Mvir is converted to M200c for NFW halos with the Ishiyama et al. (2021)
+   concentrations of colossus (:func:`surveymass.universe.readers.common.m200c_from_mvir`)
+   and the config says so;
 2. galaxies: every galaxy with positive stellar mass is written with host ``id`` (central)
    or ``upid`` (satellite), and an r-band magnitude and colour from :mod:`.luminosity`.
 
@@ -389,7 +390,7 @@ def convert_galaxy_catalogue(source: GalaxyCatalogue, output: str | Path, *,
         "source": format_name, "inputs": source.inputs,
         "halo_mass": ("M200c and rs from the Rockstar halo catalogue "
                       f"{[str(p) for p in halo_catalogue.paths]}" if halo_catalogue else
-                      "Mvir converted to M200c with colossus (NFW, "
+                      "Mvir converted to M200c for NFW halos (colossus "
                       f"{CONCENTRATION_MODEL} concentration); no halo catalogue given"),
         "halo_position": "position and velocity of the central galaxy (UniverseMachine)",
         "luminosity": luminosity.to_dict(), "min_stellar_mass": min_stellar_mass,
