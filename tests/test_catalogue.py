@@ -213,6 +213,10 @@ def test_the_two_shipped_depths_agree_on_coma(shared_data, tmp_path):
                 flux["log10_m200c_p84"] - flux["log10_m200c_p16"]) / 2
     assert abs(vlim["log10_m200c_median"] - flux["log10_m200c_median"]) < width
     assert 14.6 < vlim["log10_m200c_median"] < 15.0 and vlim["flags"] == ""
+    # its kinematics-only companion agrees with it within the companion's half-width
+    kinematic = vlim["log10_m200c_kinematic_median"]
+    half = (vlim["log10_m200c_kinematic_p84"] - vlim["log10_m200c_kinematic_p16"]) / 2
+    assert abs(kinematic - vlim["log10_m200c_median"]) < half and half > width
 
 
 def test_the_volume_limited_bundle_refuses_a_flux_limited_claim(tmp_path):
