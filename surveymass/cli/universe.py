@@ -27,6 +27,13 @@ def build(
     cell_size: float = typer.Option(_SYNTHETIC.cell_size, help="density-grid cell [h^-1 Mpc]"),
     set_: list[str] = typer.Option(None, "--set", help="any SyntheticConfig parameter, "
                                                        "NAME=VALUE (repeatable)"),
+    seeds: list[int] = typer.Option(None, "--seeds", help="an ensemble: one realisation per "
+                                    "seed (repeatable), built in parallel on Dask; -o then "
+                                    "names the files with {seed}, e.g. u_{seed}.h5"),
+    workers: int = typer.Option(1, "--workers", help="with --seeds: local Dask worker "
+                                "processes (each builds one universe at a time)"),
+    scheduler: str = typer.Option(None, "--scheduler", help="with --seeds: address of a "
+                                  "running Dask scheduler instead of a local cluster"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing universe "
                                    "file (once the new one is complete)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
@@ -45,6 +52,16 @@ def build(
               "cell_size": cell_size}
     params.update(_parse_settings(set_ or [], SyntheticConfig))
     config = SyntheticConfig.from_dict(params)
+    if seeds:
+        from surveymass.universe.ensemble import build_ensemble, dask_client
+
+        with dask_client(workers, scheduler) as client:
+            paths = build_ensemble(config, seeds, output, client, overwrite=overwrite,
+                                   progress=not quiet and sys.stderr.isatty())
+        typer.echo("wrote " + ", ".join(map(str, paths)))
+        return
+    if workers != 1 or scheduler is not None:
+        raise InputError("--workers and --scheduler build an ensemble: give --seeds too")
     path = build_universe(config, output, progress=not quiet and sys.stderr.isatty(),
                           overwrite=overwrite)
     typer.echo(f"wrote {path}")
