@@ -26,8 +26,8 @@ from surveymass.universe.store import write_universe
 BINS = MassBins(14.0, 14.8, 0.2)
 
 
-def _universe():
-    rng = np.random.default_rng(7)
+def _universe(seed: int = 7):
+    rng = np.random.default_rng(seed)
     masses = rng.uniform(14.0, 14.8, 80)
     clusters = [mu.cluster(i, m, rng.uniform(0, 250, 3), sigma=600, n_sat=60)
                 for i, m in enumerate(masses)]
@@ -207,3 +207,54 @@ def test_mocks_command_refuses_an_incomplete_survey_config(universe, tmp_path, c
                  "--quiet"]) == 2
     assert "missing setting(s) ['collision_recovery'" in capsys.readouterr().err
     assert not out.exists()
+
+
+# --- an ensemble of universes as one source (issue 14, item 2) ---------------------------
+
+def test_an_ensemble_training_set_takes_each_universe_s_share(universe, tmp_path):
+    """Two universe files, loaded one at a time: each gives half the fields; the second's
+    halo ids are offset by ENSEMBLE_ID_STRIDE, so splits stay by halo; the first's fields are
+    exactly those of a single-universe set of its share."""
+    import dataclasses
+
+    from surveymass.mocks.build import ENSEMBLE_ID_STRIDE, make_ensemble_training_set
+
+    paths = [tmp_path / "u1.h5", tmp_path / "u2.h5"]
+    write_universe(universe, paths[0])
+    write_universe(_universe(seed=8), paths[1])
+    config = TrainingSetConfig(n_fields=240, bins=BINS, max_los=20, n_natural=30, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        manifest = make_ensemble_training_set(paths, load_survey(), tmp_path / "ens",
+                                              MockConfig(), config, progress=False)
+        single = make_training_set(universe, load_survey(), tmp_path / "one", MockConfig(),
+                                   dataclasses.replace(config, n_fields=120, n_natural=15),
+                                   progress=False)
+    assert [u["path"] for u in manifest["ensemble"]] == [str(p) for p in paths]
+    halos_by_split = {}
+    for split in ("train", "val", "test"):
+        fields, _, _ = read_training_set(tmp_path / "ens", split)
+        second = fields["halo_id"] >= ENSEMBLE_ID_STRIDE
+        assert 0 < second.sum() < len(fields)  # both universes contribute
+        halos_by_split[split] = set(fields["halo_id"].tolist())
+        mine, _, _ = read_training_set(tmp_path / "one", split)
+        first = fields[~second]
+        for column in ("halo_id", "los_index", "log10_m200c", "z_cl", "n_galaxies"):
+            assert np.array_equal(first[column], mine[column]), (split, column)
+    assert not (halos_by_split["train"] & halos_by_split["test"])  # split by halo
+    assert sum(manifest["splits"][s]["n_fields"] for s in ("train", "val", "test")) == \
+        2 * sum(single["splits"][s]["n_fields"] for s in ("train", "val", "test"))
+
+
+def test_universes_of_different_redshift_are_not_one_source(universe, tmp_path, capsys):
+    import dataclasses
+
+    write_universe(universe, tmp_path / "u1.h5")
+    write_universe(dataclasses.replace(universe, redshift=universe.redshift + 0.05),
+                   tmp_path / "u2.h5")
+    args = ["mocks", "-u", str(tmp_path / "u1.h5"), "-u", str(tmp_path / "u2.h5"), "-o",
+            str(tmp_path / "set"), "--n-fields", "40", "--mass-min", "14.0", "--mass-max",
+            "14.8", "--bin-width", "0.2", "--quiet"]
+    assert main(args) == 2
+    assert "differ in cosmology or redshift" in capsys.readouterr().err
+    assert not (tmp_path / "set").exists()

@@ -18,9 +18,10 @@ _MOCKS, _SET = MockConfig(), TrainingSetConfig()
 
 @app.command("mocks")
 def mocks(
-    universe: Path = typer.Option(
+    universe: List[Path] = typer.Option(
         ..., "--universe", "-u", help="Universe HDF5 file (from 'surveymass universe' or a "
-        "reader of simulation outputs)."),
+        "reader of simulation outputs); repeat it for an ensemble of realisations, loaded "
+        "one at a time, each giving its share of the fields."),
     output: Path = typer.Option(..., "-o", "--output", help="Training-set folder to write."),
     survey: str = typer.Option(
         DEFAULT_SURVEY, "--survey", help="Survey config: a shipped name or a TOML file."),
@@ -70,7 +71,7 @@ def mocks(
     and write a training set (train/val/test split by halo, plus test_natural)."""
     import numpy as np
 
-    from surveymass.mocks.build import make_training_set
+    from surveymass.mocks.build import make_ensemble_training_set, make_training_set
     from surveymass.mocks.fields import check_window
     from surveymass.mocks.lines_of_sight import check_fillable
     from surveymass.mocks.trainingset import output_folder
@@ -86,14 +87,19 @@ def mocks(
                              galaxy_halo=load_prior(galaxy_halo, galaxy_halo_fixed))
     config = TrainingSetConfig(n_fields=n_fields, bins=MassBins(mass_min, mass_max, bin_width),
                                max_los=max_los, n_natural=n_natural, seed=seed)
-    with UniverseFile(universe) as source:  # checks on the halos alone, before loading
-        check_window(survey_config, mock_config, source.cosmology, source.box_size)
-        check_fillable(np.log10(source.read("halos", ["m200c"])["m200c"]), config.bins,
-                       config.per_bin, config.max_los)
-        catalogue = source.load()
-    manifest = make_training_set(catalogue, survey_config, output, mock_config, config,
-                                 universe_path=universe, progress=not quiet, workers=workers,
-                                 overwrite=overwrite)
+    if len(universe) > 1:
+        manifest = make_ensemble_training_set(universe, survey_config, output, mock_config,
+                                              config, progress=not quiet, workers=workers,
+                                              overwrite=overwrite)
+    else:
+        with UniverseFile(universe[0]) as source:  # checks on the halos, before loading
+            check_window(survey_config, mock_config, source.cosmology, source.box_size)
+            check_fillable(np.log10(source.read("halos", ["m200c"])["m200c"]), config.bins,
+                           config.per_bin, config.max_los)
+            catalogue = source.load()
+        manifest = make_training_set(catalogue, survey_config, output, mock_config, config,
+                                     universe_path=universe[0], progress=not quiet,
+                                     workers=workers, overwrite=overwrite)
     counts = ", ".join(f"{name} {s['n_fields']}" for name, s in manifest["splits"].items())
     typer.echo(f"wrote {output}: {counts} fields")
     if manifest["shortfall_per_bin"]:

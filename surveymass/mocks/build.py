@@ -9,6 +9,7 @@ A bin whose candidates run out stays short; the manifest records it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import multiprocessing
 from pathlib import Path
@@ -17,10 +18,10 @@ from typing import Self
 import numpy as np
 from astropy.table import Table
 
-from surveymass.cosmology import cosmology_to_dict
+from surveymass.cosmology import cosmology_from_dict, cosmology_to_dict, same_cosmology
 from surveymass.errors import InputError
 from surveymass.mocks.config import MockConfig, TrainingSetConfig
-from surveymass.mocks.fields import FieldMaker, MockField
+from surveymass.mocks.fields import FieldMaker, MockField, check_window
 from surveymass.mocks.lines_of_sight import (
     HaloDirections,
     candidate_order,
@@ -39,7 +40,7 @@ from surveymass.photometry import absolute_magnitude_limit
 from surveymass.progress import progress_bar
 from surveymass.provenance import provenance
 from surveymass.survey import SurveyConfig
-from surveymass.universe.store import Universe
+from surveymass.universe.store import Universe, UniverseFile
 
 _MAX_ROUNDS = 12
 #: Lines of sight per halo generated up front, as a multiple of the mean a bin needs.
@@ -214,13 +215,111 @@ def make_training_set(universe: Universe, survey: SurveyConfig, out_dir: str | P
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}")
     check_outputs([output_folder(out_dir)], overwrite)
+    by_split, shortfall = _universe_fields(universe, survey, mock_config, config, progress,
+                                           workers)
+    record = _universe_record(universe, universe_path)
+    return _write(by_split, shortfall, survey, out_dir, mock_config, config, record, [record],
+                  overwrite)
+
+
+#: Stride of the halo and galaxy ids of the k-th universe of an ensemble (ids + k stride):
+#: ids stay unique across realisations, each of which numbers fewer than 2^40 of either.
+ENSEMBLE_ID_STRIDE = 1 << 40
+
+
+def make_ensemble_training_set(paths: list[str | Path], survey: SurveyConfig,
+                               out_dir: str | Path, mock_config: MockConfig | None = None,
+                               config: TrainingSetConfig | None = None,
+                               progress: bool = True, workers: int = 1,
+                               overwrite: bool = False) -> dict:
+    """One training set from several universe files (an ensemble of realisations), loaded
+    one at a time: each gives its share of the fields (``config.n_fields`` and
+    ``n_natural`` divided among them, flat in mass in each), its halo and galaxy ids
+    offset by k :data:`ENSEMBLE_ID_STRIDE` so that they stay unique and the splits stay by
+    halo. The universes must share cosmology and redshift; every file is checked before
+    any field is made."""
+    mock_config = mock_config or MockConfig()
+    config = config or TrainingSetConfig()
+    check_outputs([output_folder(out_dir)], overwrite)
+    share = _ensemble_share(config, len(paths))
+    _check_one_source(paths, survey, mock_config, share)
+    by_split = {name: [] for name in ("train", "val", "test", "test_natural")}
+    shortfall: dict[str, int] = {}
+    records = []
+    for k, path in enumerate(paths):
+        with UniverseFile(path) as source:
+            universe = source.load()
+        _offset_ids(universe, k * ENSEMBLE_ID_STRIDE)
+        fields, missing = _universe_fields(universe, survey, mock_config, share, progress,
+                                           workers)
+        for name, items in fields.items():
+            by_split[name] += items
+        for edge, n in missing.items():
+            shortfall[edge] = shortfall.get(edge, 0) + n
+        records.append({**_universe_record(universe, paths[k]),
+                        "id_offset": k * ENSEMBLE_ID_STRIDE})
+        del universe
+    return _write(by_split, shortfall, survey, out_dir, mock_config, share, records[0],
+                  records, overwrite)
+
+
+def _ensemble_share(config: TrainingSetConfig, n_universes: int) -> TrainingSetConfig:
+    """Each universe's part of ``config``: fields and natural fields divided evenly."""
+    if n_universes < 1:
+        raise InputError("give at least one universe file")
+    n_natural = config.n_natural
+    if n_natural is None:
+        n_natural = round(config.n_fields * config.fractions[2])
+    return dataclasses.replace(config, n_fields=math.ceil(config.n_fields / n_universes),
+                               n_natural=math.ceil(n_natural / n_universes))
+
+
+def _check_one_source(paths: list[str | Path], survey: SurveyConfig,
+                      mock_config: MockConfig, share: TrainingSetConfig) -> None:
+    """Universes given as one source must agree in cosmology and redshift, and each must
+    fill its share of the mass bins (checked on the halos alone, before any loading)."""
+    first = None
+    for path in paths:
+        with UniverseFile(path) as source:
+            this = (source.path, source.redshift, source.cosmology)
+            first = first or this
+            if not (same_cosmology(this[2], first[2])
+                    and np.isclose(this[1], first[1], atol=1e-6)):
+                raise InputError(f"{this[0]} (z = {this[1]:g}, {cosmology_to_dict(this[2])}) "
+                                 f"and {first[0]} (z = {first[1]:g}, "
+                                 f"{cosmology_to_dict(first[2])}) differ in cosmology or "
+                                 "redshift: the universes of one source must share both")
+            check_window(survey, mock_config, source.cosmology, source.box_size)
+            check_fillable(np.log10(source.read("halos", ["m200c"])["m200c"]), share.bins,
+                           share.per_bin, share.max_los)
+
+
+def _offset_ids(universe: Universe, offset: int) -> None:
+    """Add ``offset`` to the universe's halo, host and galaxy ids (in place)."""
+    if offset:
+        universe.halos["halo_id"] = universe.halos["halo_id"] + offset
+        for name in ("host_id", "galaxy_id"):
+            universe.galaxies[name] = universe.galaxies[name] + offset
+
+
+def _universe_record(universe: Universe, path: str | Path | None) -> dict:
+    return {"path": str(path) if path else None, "box_size": universe.box_size,
+            "redshift": universe.redshift, "n_halos": universe.n_halos,
+            "n_galaxies": universe.n_galaxies,
+            "cosmology": cosmology_to_dict(universe.cosmology), "config": universe.config,
+            "provenance": universe.provenance}
+
+
+def _universe_fields(universe: Universe, survey: SurveyConfig, mock_config: MockConfig,
+                     config: TrainingSetConfig, progress: bool, workers: int
+                     ) -> tuple[dict[str, list[MockField]], dict]:
+    """The fields of one universe by split, and the shortfall per mass bin."""
     halos = universe.halos
     log_mass = np.log10(halos["m200c"])
     check_fillable(log_mass, config.bins, config.per_bin, config.max_los)
     maker = FieldMaker(universe, survey, mock_config, seed=config.seed)
     split_of = assign_splits(halos["halo_id"], log_mass, config.bins, config.fractions,
                              config.seed)
-
     n_natural = config.n_natural
     if n_natural is None:
         n_natural = round(config.n_fields * config.fractions[2])
@@ -232,29 +331,35 @@ def make_training_set(universe: Universe, survey: SurveyConfig, out_dir: str | P
         test_ids = [halo for halo, split in split_of.items() if split == "test"]
         test_rows = np.flatnonzero(np.isin(halos["halo_id"], test_ids))
         natural = natural_fields(runner, test_rows, n_natural, config.seed, bar)
-
     by_split = {name: [f for f in fields if split_of[f.row["halo_id"]] == name]
                 for name in ("train", "val", "test")}
     by_split["test_natural"] = natural
+    return by_split, shortfall
+
+
+def _write(by_split: dict[str, list[MockField]], shortfall: dict, survey: SurveyConfig,
+           out_dir: str | Path, mock_config: MockConfig, config: TrainingSetConfig,
+           universe: dict, universes: list[dict], overwrite: bool) -> dict:
+    """The split tables and the manifest, written as one training set."""
+    cosmology = cosmology_from_dict(universe["cosmology"])
     tables, first_id = {}, 0
     for name, items in by_split.items():
-        tables[name] = fields_to_tables(items, name, first_id, survey, universe.cosmology,
+        tables[name] = fields_to_tables(items, name, first_id, survey, cosmology,
                                         galaxy_halo=mock_config.galaxy_halo is not None)
         first_id += len(items)
+    paths = [u["path"] for u in universes]
     manifest = {
         "setup": mock_config.to_dict(),
         "sampling": config.to_dict(),
         "survey": survey.to_dict(),
-        "universe": {"path": str(universe_path) if universe_path else None,
-                     "box_size": universe.box_size, "redshift": universe.redshift,
-                     "n_halos": universe.n_halos, "n_galaxies": universe.n_galaxies,
-                     "cosmology": cosmology_to_dict(universe.cosmology),
-                     "config": universe.config, "provenance": universe.provenance},
+        "universe": universe,
         "shortfall_per_bin": shortfall,
         "splits": {name: summarize(*tables[name], config.bins) for name in tables},
         "provenance": provenance(seed=config.seed,
-                                 universe=str(universe_path) if universe_path else None,
+                                 universe=paths[0] if len(paths) == 1 else paths,
                                  survey=survey.name),
     }
+    if len(universes) > 1:
+        manifest["ensemble"] = universes
     write_training_set(out_dir, tables, manifest, overwrite)
     return manifest
