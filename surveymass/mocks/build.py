@@ -91,9 +91,11 @@ class FieldRunner:
         return self
 
     def __exit__(self, *exc) -> None:
+        global _RUNNER
         if self._pool is not None:
             self._pool.terminate()
             self._pool = None
+            _RUNNER = None  # frees the universe once the runner is done with it
 
     def make(self, rows: np.ndarray, los: np.ndarray) -> list[MockField | None]:
         halo_ids = self.maker.universe.halos["halo_id"]
