@@ -132,8 +132,8 @@ class SurveyConfig:
             raise InputError(
                 f"survey {self.name!r} selects M_r - 5 log h < {self.abs_mag_limit}, but "
                 f"{int(np.isnan(mag).sum())} galaxies have no magnitude: give mag_r, or, if "
-                f"the table is already cut by this survey, say so (infer --selected, header keyword "
-                f"{SELECTED_KEYWORD} = '{self.name}', or already_cut=True)")
+                f"the table is already cut by this survey, say so (infer --selected, header "
+                f"keyword {SELECTED_KEYWORD} = '{self.name}', or already_cut=True)")
         colour = np.full(mag.shape, REFERENCE_COLOR_GR)
         if color_gr is not None:
             colour = np.where(np.isfinite(color_gr), color_gr, REFERENCE_COLOR_GR)

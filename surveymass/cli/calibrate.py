@@ -20,14 +20,19 @@ def calibrate(
                                   help="Universe HDF5 file the mocks are made from."),
     output: Path = typer.Option(..., "-o", "--output",
                                 help="Folder for calibration.json, calibration.md and plots."),
-    halos: int = typer.Option(_CALIBRATION.n_halos, "--halos", help="Halos of the systems' mocks (stratified "
-                              "in mass, weighted to the universe's mass function)."),
+    halos: int = typer.Option(
+        _CALIBRATION.n_halos, "--halos", help="Halos of the systems' mocks (stratified in "
+        "mass, weighted to the universe's mass function)."),
     los: int = typer.Option(_CALIBRATION.n_los, "--los", help="Lines of sight per halo."),
-    coma_halos: int = typer.Option(_CALIBRATION.coma_halos, "--coma-halos", help="Halos of Coma's mocks."),
-    mass_min: float = typer.Option(_CALIBRATION.log_mass_range[0], "--mass-min", help="Lowest log10 M200c of the "
-                                   "systems' mocks [h^-1 Msun]."),
-    mass_max: float = typer.Option(_CALIBRATION.log_mass_range[1], "--mass-max", help="Highest log10 M200c."),
-    seed: int = typer.Option(_CALIBRATION.seed, "--seed", help="Master seed (same seed, same report)."),
+    coma_halos: int = typer.Option(_CALIBRATION.coma_halos, "--coma-halos",
+                                   help="Halos of Coma's mocks."),
+    mass_min: float = typer.Option(
+        _CALIBRATION.log_mass_range[0], "--mass-min",
+        help="Lowest log10 M200c of the systems' mocks [h^-1 Msun]."),
+    mass_max: float = typer.Option(_CALIBRATION.log_mass_range[1], "--mass-max",
+                                   help="Highest log10 M200c."),
+    seed: int = typer.Option(_CALIBRATION.seed, "--seed",
+                             help="Master seed (same seed, same report)."),
     galaxy_halo: str = typer.Option(
         "none", "--galaxy-halo", help="Galaxy-halo nuisance prior of the mocks: none, "
         "default or a TOML file of ranges (docs/synthetic_universe.md); calibrate the "

@@ -30,13 +30,16 @@ def mocks(
         "idealised (members of the target halo only)."),
     n_fields: int = typer.Option(
         _SET.n_fields, "--n-fields", help="Fields flat in mass over train + val + test."),
-    seed: int = typer.Option(_SET.seed, "--seed", help="Master seed (same seed, same training set)."),
-    mass_min: float = typer.Option(_SET.bins.log_min, "--mass-min", help="Lowest log10 M200c [h^-1 Msun] "
-                                   "(the prior's lower edge; see docs/models.md)."),
-    mass_max: float = typer.Option(_SET.bins.log_max, "--mass-max", help="Highest log10 M200c (15.2 fills "
-                                   "the default synthetic universe)."),
-    bin_width: float = typer.Option(_SET.bins.width, "--bin-width", help="Mass bin width [dex] over "
-                                    "which the set is flat."),
+    seed: int = typer.Option(_SET.seed, "--seed",
+                             help="Master seed (same seed, same training set)."),
+    mass_min: float = typer.Option(
+        _SET.bins.log_min, "--mass-min",
+        help="Lowest log10 M200c [h^-1 Msun] (the prior's lower edge; see docs/models.md)."),
+    mass_max: float = typer.Option(
+        _SET.bins.log_max, "--mass-max",
+        help="Highest log10 M200c (15.2 fills the default synthetic universe)."),
+    bin_width: float = typer.Option(_SET.bins.width, "--bin-width",
+                                    help="Mass bin width [dex] over which the set is flat."),
     max_los: int = typer.Option(_SET.max_los, "--max-los", help="Most lines of sight per halo."),
     n_natural: Optional[int] = typer.Option(
         None, "--n-natural", help="Fields of the natural-mass-function test split "

@@ -202,7 +202,6 @@ def _coverage(bundle, ra, dec, z) -> np.ndarray:
     """Footprint coverage of each aperture; NaN when the bundle's survey has no map."""
     if bundle.survey.footprint_path is None:
         return np.full(len(ra), np.nan)
-
     return np.atleast_1d(aperture_coverage(ra, dec, z, bundle.aperture.r_max,
                                            bundle.cosmology, bundle.survey.footprint_path))
 

@@ -220,7 +220,7 @@ def make_training_set(universe: Universe, survey: SurveyConfig, out_dir: str | P
     by_split, shortfall = _universe_fields(universe, survey, mock_config, config, progress,
                                            workers)
     record = _universe_record(universe, universe_path)
-    return _write(by_split, shortfall, survey, out_dir, mock_config, config, record, [record],
+    return _write(by_split, shortfall, survey, out_dir, mock_config, config, [record],
                   overwrite)
 
 
@@ -261,19 +261,16 @@ def make_ensemble_training_set(paths: list[str | Path], survey: SurveyConfig,
         records.append({**_universe_record(universe, paths[k]),
                         "id_offset": k * ENSEMBLE_ID_STRIDE})
         del universe
-    return _write(by_split, shortfall, survey, out_dir, mock_config, share, records[0],
-                  records, overwrite)
+    return _write(by_split, shortfall, survey, out_dir, mock_config, share, records,
+                  overwrite)
 
 
 def _ensemble_share(config: TrainingSetConfig, n_universes: int) -> TrainingSetConfig:
     """Each universe's part of ``config``: fields and natural fields divided evenly."""
     if n_universes < 1:
         raise InputError("give at least one universe file")
-    n_natural = config.n_natural
-    if n_natural is None:
-        n_natural = round(config.n_fields * config.fractions[2])
     return dataclasses.replace(config, n_fields=math.ceil(config.n_fields / n_universes),
-                               n_natural=math.ceil(n_natural / n_universes))
+                               n_natural=math.ceil(config.natural_fields / n_universes))
 
 
 def _check_one_source(paths: list[str | Path], survey: SurveyConfig,
@@ -283,14 +280,15 @@ def _check_one_source(paths: list[str | Path], survey: SurveyConfig,
     first = None
     for path in paths:
         with UniverseFile(path) as source:
-            this = (source.path, source.redshift, source.cosmology)
-            first = first or this
-            if not (same_cosmology(this[2], first[2])
-                    and np.isclose(this[1], first[1], atol=1e-6)):
-                raise InputError(f"{this[0]} (z = {this[1]:g}, {cosmology_to_dict(this[2])}) "
-                                 f"and {first[0]} (z = {first[1]:g}, "
-                                 f"{cosmology_to_dict(first[2])}) differ in cosmology or "
-                                 "redshift: the universes of one source must share both")
+            first = first or (source.path, source.redshift, source.cosmology)
+            first_path, first_z, first_cosmology = first
+            if not (same_cosmology(source.cosmology, first_cosmology)
+                    and np.isclose(source.redshift, first_z, atol=1e-6)):
+                raise InputError(
+                    f"{source.path} (z = {source.redshift:g}, "
+                    f"{cosmology_to_dict(source.cosmology)}) and {first_path} (z = "
+                    f"{first_z:g}, {cosmology_to_dict(first_cosmology)}) differ in cosmology "
+                    "or redshift: the universes of one source must share both")
             check_window(survey, mock_config, source.cosmology, source.box_size)
             check_fillable(np.log10(source.read("halos", ["m200c"])["m200c"]), share.bins,
                            share.per_bin, share.max_los)
@@ -322,9 +320,7 @@ def _universe_fields(universe: Universe, survey: SurveyConfig, mock_config: Mock
     maker = FieldMaker(universe, survey, mock_config, seed=config.seed)
     split_of = assign_splits(halos["halo_id"], log_mass, config.bins, config.fractions,
                              config.seed)
-    n_natural = config.n_natural
-    if n_natural is None:
-        n_natural = round(config.n_fields * config.fractions[2])
+    n_natural = config.natural_fields
     directions = HaloDirections(config.max_los, config.seed)
     with progress_bar(total=config.per_bin * config.bins.n_bins + n_natural, unit="field",
                       desc="mock fields", quiet=not progress) as bar, \
@@ -341,9 +337,11 @@ def _universe_fields(universe: Universe, survey: SurveyConfig, mock_config: Mock
 
 def _write(by_split: dict[str, list[MockField]], shortfall: dict, survey: SurveyConfig,
            out_dir: str | Path, mock_config: MockConfig, config: TrainingSetConfig,
-           universe: dict, universes: list[dict], overwrite: bool) -> dict:
-    """The split tables and the manifest, written as one training set."""
-    cosmology = cosmology_from_dict(universe["cosmology"])
+           universes: list[dict], overwrite: bool) -> dict:
+    """The split tables and the manifest, written as one training set; ``universes``: the
+    records of the universes the fields come from (the first is the manifest's
+    ``universe``, all of them its ``ensemble`` when there are several)."""
+    cosmology = cosmology_from_dict(universes[0]["cosmology"])
     tables, first_id = {}, 0
     for name, items in by_split.items():
         tables[name] = fields_to_tables(items, name, first_id, survey, cosmology,
@@ -354,7 +352,7 @@ def _write(by_split: dict[str, list[MockField]], shortfall: dict, survey: Survey
         "setup": mock_config.to_dict(),
         "sampling": config.to_dict(),
         "survey": survey.to_dict(),
-        "universe": universe,
+        "universe": universes[0],
         "shortfall_per_bin": shortfall,
         "splits": {name: summarize(*tables[name], config.bins) for name in tables},
         "provenance": provenance(seed=config.seed,

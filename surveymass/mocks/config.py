@@ -121,6 +121,14 @@ class TrainingSetConfig:
             raise InputError(f"n_natural must be >= 0, got {self.n_natural}")
 
     @property
+    def natural_fields(self) -> int:
+        """Fields of the natural-mass-function test split: ``n_natural``, or as many as the
+        flat test split when it is None."""
+        if self.n_natural is None:
+            return round(self.n_fields * self.fractions[2])
+        return self.n_natural
+
+    @property
     def per_bin(self) -> int:
         return math.ceil(self.n_fields / self.bins.n_bins)
 
